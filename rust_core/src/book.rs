@@ -1,0 +1,760 @@
+//! An L3 limit order book with price-time priority.
+//!
+//! Invariants (checked by [`OrderBook::check_integrity`] in tests and property tests):
+//! - every resting order is in exactly one price level and in the id index;
+//! - a level's `qty` is the sum of its orders' quantities and `count` their number;
+//! - levels hold orders in arrival order (FIFO) and no level is empty;
+//! - the book itself never matches: [`OrderBook::add`] rests an order as given. Crossing is
+//!   prevented by the caller (the [`crate::matching`] engine takes liquidity first).
+//!
+//! Shape: per side an ordered map (`BTreeMap`) of price → level slot; each level is an intrusive
+//! doubly linked FIFO of order slots in an arena with a free list; an id → slot hash map. Every
+//! node knows its level slot, so cancel is O(1) whatever the queue depth: no scan of the level,
+//! and the ordered map is touched only when a level empties. An ordered map rather than a
+//! tick-indexed array because replayed and user books have unbounded price ranges.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use thiserror::Error;
+
+use crate::types::{OrderId, Price, Qty, Side, TimestampNs};
+
+const NIL: u32 = u32::MAX;
+
+/// Why a book operation was refused. The book is unchanged after any error.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum BookError {
+    #[error("order id {0} is already resting")]
+    DuplicateOrderId(OrderId),
+    #[error("order id {0} is not in the book")]
+    UnknownOrderId(OrderId),
+    #[error("quantity must be positive, got {0}")]
+    InvalidQuantity(Qty),
+    #[error("price must be positive, got {0} ticks")]
+    InvalidPrice(Price),
+    #[error("quantity overflow at price {0}")]
+    Overflow(Price),
+}
+
+/// A resting order as the book sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestingOrder {
+    pub id: OrderId,
+    pub side: Side,
+    pub price: Price,
+    pub qty: Qty,
+    pub ts: TimestampNs,
+    /// Caller-defined tag carried with the order (the matching engine stores time in force).
+    pub tag: u8,
+}
+
+/// One aggregated price level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelView {
+    pub price: Price,
+    pub qty: Qty,
+    pub count: u32,
+}
+
+/// A fill produced by taking liquidity from the book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookFill {
+    pub maker: OrderId,
+    pub price: Price,
+    pub qty: Qty,
+    /// The maker's quantity left after this fill (0: it left the book).
+    pub maker_leaves: Qty,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    order: RestingOrder,
+    level: u32,
+    prev: u32,
+    next: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    price: Price,
+    qty: Qty,
+    count: u32,
+    head: u32,
+    tail: u32,
+}
+
+/// The book. See the module docs for the invariants.
+#[derive(Debug, Default, Clone)]
+pub struct OrderBook {
+    nodes: Vec<Node>,
+    free_nodes: Vec<u32>,
+    levels: Vec<Level>,
+    free_levels: Vec<u32>,
+    index: FxHashMap<OrderId, u32>,
+    bids: BTreeMap<Price, u32>,
+    asks: BTreeMap<Price, u32>,
+}
+
+impl OrderBook {
+    /// An empty book.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty book with room for `orders` resting orders before reallocating.
+    pub fn with_capacity(orders: usize) -> Self {
+        let mut index = FxHashMap::default();
+        index.reserve(orders);
+        OrderBook {
+            nodes: Vec::with_capacity(orders),
+            index,
+            ..Self::default()
+        }
+    }
+
+    /// Number of resting orders.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no order rests.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// True when `id` rests in the book.
+    #[inline]
+    pub fn contains(&self, id: OrderId) -> bool {
+        self.index.contains_key(&id)
+    }
+
+    /// Best (highest) bid as (price, aggregated qty).
+    #[inline]
+    pub fn best_bid(&self) -> Option<(Price, Qty)> {
+        self.bids
+            .last_key_value()
+            .map(|(p, &l)| (*p, self.levels[l as usize].qty))
+    }
+
+    /// Best (lowest) ask as (price, aggregated qty).
+    #[inline]
+    pub fn best_ask(&self) -> Option<(Price, Qty)> {
+        self.asks
+            .first_key_value()
+            .map(|(p, &l)| (*p, self.levels[l as usize].qty))
+    }
+
+    /// Best price on `side`.
+    #[inline]
+    pub fn best_price(&self, side: Side) -> Option<Price> {
+        match side {
+            Side::Buy => self.bids.last_key_value().map(|(p, _)| *p),
+            Side::Sell => self.asks.first_key_value().map(|(p, _)| *p),
+        }
+    }
+
+    /// Worst (deepest) price on `side`.
+    #[inline]
+    pub fn worst_price(&self, side: Side) -> Option<Price> {
+        match side {
+            Side::Buy => self.bids.first_key_value().map(|(p, _)| *p),
+            Side::Sell => self.asks.last_key_value().map(|(p, _)| *p),
+        }
+    }
+
+    /// Number of occupied price levels on `side`.
+    pub fn level_count(&self, side: Side) -> usize {
+        self.side_map(side).len()
+    }
+
+    /// The resting order `id`, if any.
+    pub fn order(&self, id: OrderId) -> Option<RestingOrder> {
+        self.index.get(&id).map(|&n| self.nodes[n as usize].order)
+    }
+
+    /// Position of `id` in its level's queue (0 = first to fill) and the quantity ahead of it.
+    pub fn queue_position(&self, id: OrderId) -> Option<(usize, Qty)> {
+        let &slot = self.index.get(&id)?;
+        let mut ahead = 0usize;
+        let mut qty_ahead: Qty = 0;
+        let mut cur = self.nodes[slot as usize].prev;
+        while cur != NIL {
+            ahead += 1;
+            qty_ahead += self.nodes[cur as usize].order.qty;
+            cur = self.nodes[cur as usize].prev;
+        }
+        Some((ahead, qty_ahead))
+    }
+
+    /// Top `n` levels of `side`, best first.
+    pub fn depth(&self, side: Side, n: usize) -> Vec<LevelView> {
+        let mut out = Vec::with_capacity(n.min(self.side_map(side).len()));
+        self.depth_into(side, n, &mut out);
+        out
+    }
+
+    /// Top `n` levels of `side`, best first, appended to `out` (allocation-free replay).
+    pub fn depth_into(&self, side: Side, n: usize, out: &mut Vec<LevelView>) {
+        let view = |(_, &l): (&Price, &u32)| {
+            let lv = &self.levels[l as usize];
+            LevelView {
+                price: lv.price,
+                qty: lv.qty,
+                count: lv.count,
+            }
+        };
+        match side {
+            Side::Buy => out.extend(self.bids.iter().rev().take(n).map(view)),
+            Side::Sell => out.extend(self.asks.iter().take(n).map(view)),
+        }
+    }
+
+    /// The orders at one price level in queue order.
+    pub fn level_orders(&self, side: Side, price: Price) -> Vec<RestingOrder> {
+        let mut out = Vec::new();
+        if let Some(&l) = self.side_map(side).get(&price) {
+            let mut cur = self.levels[l as usize].head;
+            while cur != NIL {
+                out.push(self.nodes[cur as usize].order);
+                cur = self.nodes[cur as usize].next;
+            }
+        }
+        out
+    }
+
+    /// Every resting order, bids best-first then asks best-first, each level in queue order.
+    pub fn orders(&self) -> Vec<RestingOrder> {
+        let mut out = Vec::with_capacity(self.len());
+        let levels = self.bids.values().rev().chain(self.asks.values());
+        for &l in levels {
+            let mut cur = self.levels[l as usize].head;
+            while cur != NIL {
+                out.push(self.nodes[cur as usize].order);
+                cur = self.nodes[cur as usize].next;
+            }
+        }
+        out
+    }
+
+    /// Rests an order at the tail of its price level. Does not match.
+    pub fn add(&mut self, order: RestingOrder) -> Result<(), BookError> {
+        if order.qty == 0 {
+            return Err(BookError::InvalidQuantity(order.qty));
+        }
+        if order.price <= 0 {
+            return Err(BookError::InvalidPrice(order.price));
+        }
+        if self.index.contains_key(&order.id) {
+            return Err(BookError::DuplicateOrderId(order.id));
+        }
+        let existing = self.side_map(order.side).get(&order.price).copied();
+        if let Some(l) = existing {
+            if self.levels[l as usize].qty.checked_add(order.qty).is_none() {
+                return Err(BookError::Overflow(order.price));
+            }
+        }
+        // Validated: nothing below can fail.
+        let level = match existing {
+            Some(l) => l,
+            None => {
+                let l = self.alloc_level(order.price);
+                self.side_map_mut(order.side).insert(order.price, l);
+                l
+            }
+        };
+        let slot = self.alloc_node(Node {
+            order,
+            level,
+            prev: NIL,
+            next: NIL,
+        });
+        self.push_back(level, slot);
+        self.index.insert(order.id, slot);
+        Ok(())
+    }
+
+    /// Removes a resting order and returns it.
+    pub fn cancel(&mut self, id: OrderId) -> Result<RestingOrder, BookError> {
+        let slot = self
+            .index
+            .remove(&id)
+            .ok_or(BookError::UnknownOrderId(id))?;
+        Ok(self.remove_slot(slot))
+    }
+
+    /// Reduces a resting order by `by` lots, keeping its queue position (a partial cancel or an
+    /// execution reported from outside). Returns the quantity left; at 0 the order leaves the book.
+    pub fn reduce(&mut self, id: OrderId, by: Qty) -> Result<Qty, BookError> {
+        if by == 0 {
+            return Err(BookError::InvalidQuantity(by));
+        }
+        let &slot = self.index.get(&id).ok_or(BookError::UnknownOrderId(id))?;
+        let node = self.nodes[slot as usize];
+        if by >= node.order.qty {
+            self.index.remove(&id);
+            self.remove_slot(slot);
+            return Ok(0);
+        }
+        self.nodes[slot as usize].order.qty -= by;
+        self.levels[node.level as usize].qty -= by;
+        Ok(node.order.qty - by)
+    }
+
+    /// Changes an order's price and/or quantity. Same price and a smaller quantity keeps queue
+    /// priority; a price change or a larger quantity sends it to the back of its (new) level.
+    /// Does not match: the caller makes sure a new price does not cross.
+    pub fn modify(
+        &mut self,
+        id: OrderId,
+        new_price: Price,
+        new_qty: Qty,
+        ts: TimestampNs,
+    ) -> Result<(), BookError> {
+        if new_qty == 0 {
+            return Err(BookError::InvalidQuantity(new_qty));
+        }
+        if new_price <= 0 {
+            return Err(BookError::InvalidPrice(new_price));
+        }
+        let &slot = self.index.get(&id).ok_or(BookError::UnknownOrderId(id))?;
+        let old = self.nodes[slot as usize].order;
+        if new_price == old.price && new_qty <= old.qty {
+            if new_qty < old.qty {
+                self.reduce(id, old.qty - new_qty)?;
+            }
+            return Ok(());
+        }
+        // Check the re-add cannot overflow before touching anything.
+        let target_level_qty = self
+            .side_map(old.side)
+            .get(&new_price)
+            .map(|&l| self.levels[l as usize].qty)
+            .unwrap_or(0);
+        let after_removal = if new_price == old.price {
+            target_level_qty - old.qty
+        } else {
+            target_level_qty
+        };
+        if after_removal.checked_add(new_qty).is_none() {
+            return Err(BookError::Overflow(new_price));
+        }
+        self.index.remove(&id);
+        self.remove_slot(slot);
+        self.add(RestingOrder {
+            price: new_price,
+            qty: new_qty,
+            ts,
+            ..old
+        })
+    }
+
+    /// Liquidity on `side` at prices no worse than `limit` for a taker (asks ≤ limit for a buy
+    /// taker, bids ≥ limit for a sell taker), counting at most up to `want`.
+    pub fn available(&self, side: Side, limit: Option<Price>, want: Qty) -> Qty {
+        let mut total: Qty = 0;
+        let mut take = |lv: &Level| {
+            total = total.saturating_add(lv.qty);
+            total >= want
+        };
+        match side {
+            Side::Sell => {
+                for (&p, &l) in self.asks.iter() {
+                    if limit.is_some_and(|lim| p > lim) || take(&self.levels[l as usize]) {
+                        break;
+                    }
+                }
+            }
+            Side::Buy => {
+                for (&p, &l) in self.bids.iter().rev() {
+                    if limit.is_some_and(|lim| p < lim) || take(&self.levels[l as usize]) {
+                        break;
+                    }
+                }
+            }
+        }
+        total.min(want)
+    }
+
+    /// Takes up to `qty` from the resting `side` (the side opposite the taker), best price first
+    /// and FIFO within a level, stopping at `limit` (None: any price). Calls `on_fill` per maker
+    /// fill and returns the quantity filled.
+    pub fn take(
+        &mut self,
+        side: Side,
+        limit: Option<Price>,
+        mut qty: Qty,
+        mut on_fill: impl FnMut(BookFill),
+    ) -> Qty {
+        let start = qty;
+        while qty > 0 {
+            let best = match side {
+                Side::Sell => self.asks.first_key_value(),
+                Side::Buy => self.bids.last_key_value(),
+            };
+            let Some((&price, &l)) = best else { break };
+            let crosses = match (side, limit) {
+                (_, None) => true,
+                (Side::Sell, Some(lim)) => price <= lim,
+                (Side::Buy, Some(lim)) => price >= lim,
+            };
+            if !crosses {
+                break;
+            }
+            while qty > 0 {
+                let head = self.levels[l as usize].head;
+                if head == NIL {
+                    break;
+                }
+                let maker = self.nodes[head as usize].order;
+                let fill = qty.min(maker.qty);
+                qty -= fill;
+                let leaves = maker.qty - fill;
+                if leaves == 0 {
+                    self.index.remove(&maker.id);
+                    let level_emptied = self.levels[l as usize].count == 1;
+                    self.remove_slot(head);
+                    on_fill(BookFill {
+                        maker: maker.id,
+                        price,
+                        qty: fill,
+                        maker_leaves: 0,
+                    });
+                    if level_emptied {
+                        break;
+                    }
+                } else {
+                    self.nodes[head as usize].order.qty = leaves;
+                    self.levels[l as usize].qty -= fill;
+                    on_fill(BookFill {
+                        maker: maker.id,
+                        price,
+                        qty: fill,
+                        maker_leaves: leaves,
+                    });
+                }
+            }
+        }
+        start - qty
+    }
+
+    /// Removes every order. Keeps allocated capacity.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.free_nodes.clear();
+        self.levels.clear();
+        self.free_levels.clear();
+        self.index.clear();
+        self.bids.clear();
+        self.asks.clear();
+    }
+
+    /// Verifies every invariant in the module docs; returns a description of the first breach.
+    pub fn check_integrity(&self) -> Result<(), String> {
+        if let (Some((bid, _)), Some((ask, _))) = (self.best_bid(), self.best_ask()) {
+            if bid >= ask {
+                return Err(format!("book crossed: bid {bid} >= ask {ask}"));
+            }
+        }
+        let mut seen = 0usize;
+        for (side, map) in [(Side::Buy, &self.bids), (Side::Sell, &self.asks)] {
+            for (&price, &l) in map.iter() {
+                let lv = &self.levels[l as usize];
+                if lv.price != price {
+                    return Err(format!("level slot {l} holds price {} not {price}", lv.price));
+                }
+                let (mut qty, mut count, mut cur, mut prev) = (0u64, 0u32, lv.head, NIL);
+                while cur != NIL {
+                    let node = &self.nodes[cur as usize];
+                    if node.prev != prev || node.level != l {
+                        return Err(format!("broken links at order {}", node.order.id));
+                    }
+                    if node.order.price != price || node.order.side != side || node.order.qty == 0
+                    {
+                        return Err(format!("order {} misplaced", node.order.id));
+                    }
+                    if self.index.get(&node.order.id) != Some(&cur) {
+                        return Err(format!("order {} missing from index", node.order.id));
+                    }
+                    qty += node.order.qty;
+                    count += 1;
+                    prev = cur;
+                    cur = node.next;
+                }
+                if prev != lv.tail || count == 0 || count != lv.count || qty != lv.qty {
+                    return Err(format!(
+                        "level {price}: qty {} count {} but orders sum to {qty} in {count}",
+                        lv.qty, lv.count
+                    ));
+                }
+                seen += count as usize;
+            }
+        }
+        if seen != self.index.len() {
+            return Err(format!("{} indexed orders but {seen} in levels", self.index.len()));
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn side_map(&self, side: Side) -> &BTreeMap<Price, u32> {
+        match side {
+            Side::Buy => &self.bids,
+            Side::Sell => &self.asks,
+        }
+    }
+
+    #[inline]
+    fn side_map_mut(&mut self, side: Side) -> &mut BTreeMap<Price, u32> {
+        match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        }
+    }
+
+    #[inline]
+    fn alloc_node(&mut self, node: Node) -> u32 {
+        match self.free_nodes.pop() {
+            Some(slot) => {
+                self.nodes[slot as usize] = node;
+                slot
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn alloc_level(&mut self, price: Price) -> u32 {
+        let level = Level {
+            price,
+            qty: 0,
+            count: 0,
+            head: NIL,
+            tail: NIL,
+        };
+        match self.free_levels.pop() {
+            Some(slot) => {
+                self.levels[slot as usize] = level;
+                slot
+            }
+            None => {
+                self.levels.push(level);
+                (self.levels.len() - 1) as u32
+            }
+        }
+    }
+
+    #[inline]
+    fn push_back(&mut self, l: u32, slot: u32) {
+        let level = &mut self.levels[l as usize];
+        let tail = level.tail;
+        level.tail = slot;
+        if tail == NIL {
+            level.head = slot;
+        }
+        level.qty += self.nodes[slot as usize].order.qty;
+        level.count += 1;
+        self.nodes[slot as usize].prev = tail;
+        if tail != NIL {
+            self.nodes[tail as usize].next = slot;
+        }
+    }
+
+    /// Unlinks a node (already removed from the index) and frees it; drops an emptied level.
+    #[inline]
+    fn remove_slot(&mut self, slot: u32) -> RestingOrder {
+        let node = self.nodes[slot as usize];
+        if node.prev != NIL {
+            self.nodes[node.prev as usize].next = node.next;
+        }
+        if node.next != NIL {
+            self.nodes[node.next as usize].prev = node.prev;
+        }
+        let level = &mut self.levels[node.level as usize];
+        if level.head == slot {
+            level.head = node.next;
+        }
+        if level.tail == slot {
+            level.tail = node.prev;
+        }
+        level.qty -= node.order.qty;
+        level.count -= 1;
+        if level.count == 0 {
+            let price = level.price;
+            self.side_map_mut(node.order.side).remove(&price);
+            self.free_levels.push(node.level);
+        }
+        self.free_nodes.push(slot);
+        node.order
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(id: u64, side: Side, price: Price, qty: Qty) -> RestingOrder {
+        RestingOrder {
+            id: OrderId(id),
+            side,
+            price,
+            qty,
+            ts: id as i64,
+            tag: 0,
+        }
+    }
+
+    fn ids(orders: &[RestingOrder]) -> Vec<u64> {
+        orders.iter().map(|o| o.id.0).collect()
+    }
+
+    #[test]
+    fn two_resting_orders_stacked_keep_arrival_order() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Buy, 100, 5)).unwrap();
+        book.add(order(2, Side::Buy, 100, 7)).unwrap();
+        assert_eq!(book.best_bid(), Some((100, 12)));
+        assert_eq!(ids(&book.level_orders(Side::Buy, 100)), vec![1, 2]);
+        assert_eq!(book.queue_position(OrderId(2)), Some((1, 5)));
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn depth_is_best_first_on_both_sides() {
+        let mut book = OrderBook::new();
+        for (id, p) in [(1, 99), (2, 101), (3, 100)] {
+            book.add(order(id, Side::Buy, p, 1)).unwrap();
+        }
+        for (id, p) in [(4, 105), (5, 103), (6, 104)] {
+            book.add(order(id, Side::Sell, p, 2)).unwrap();
+        }
+        let bids: Vec<_> = book.depth(Side::Buy, 2).iter().map(|l| l.price).collect();
+        let asks: Vec<_> = book.depth(Side::Sell, 5).iter().map(|l| l.price).collect();
+        assert_eq!(bids, vec![101, 100]);
+        assert_eq!(asks, vec![103, 104, 105]);
+        assert_eq!(book.best_ask(), Some((103, 2)));
+    }
+
+    #[test]
+    fn cancel_from_middle_of_level_keeps_others_in_order() {
+        let mut book = OrderBook::new();
+        for id in 1..=3 {
+            book.add(order(id, Side::Sell, 50, id)).unwrap();
+        }
+        let removed = book.cancel(OrderId(2)).unwrap();
+        assert_eq!(removed.qty, 2);
+        assert_eq!(ids(&book.level_orders(Side::Sell, 50)), vec![1, 3]);
+        assert_eq!(book.best_ask(), Some((50, 4)));
+        book.cancel(OrderId(1)).unwrap();
+        book.cancel(OrderId(3)).unwrap();
+        assert_eq!(book.best_ask(), None);
+        assert!(book.is_empty());
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn errors_leave_the_book_unchanged() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Buy, 10, 1)).unwrap();
+        assert_eq!(
+            book.add(order(1, Side::Buy, 11, 1)),
+            Err(BookError::DuplicateOrderId(OrderId(1)))
+        );
+        assert_eq!(
+            book.add(order(2, Side::Buy, 0, 1)),
+            Err(BookError::InvalidPrice(0))
+        );
+        assert_eq!(
+            book.add(order(2, Side::Buy, 10, 0)),
+            Err(BookError::InvalidQuantity(0))
+        );
+        assert_eq!(
+            book.cancel(OrderId(9)),
+            Err(BookError::UnknownOrderId(OrderId(9)))
+        );
+        assert_eq!(
+            book.add(order(3, Side::Buy, 10, u64::MAX)),
+            Err(BookError::Overflow(10))
+        );
+        assert_eq!(book.len(), 1);
+        assert_eq!(book.best_bid(), Some((10, 1)));
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn size_down_keeps_priority_and_size_up_loses_it() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Buy, 10, 5)).unwrap();
+        book.add(order(2, Side::Buy, 10, 5)).unwrap();
+        book.modify(OrderId(1), 10, 3, 9).unwrap();
+        assert_eq!(ids(&book.level_orders(Side::Buy, 10)), vec![1, 2]);
+        book.modify(OrderId(1), 10, 4, 10).unwrap();
+        assert_eq!(ids(&book.level_orders(Side::Buy, 10)), vec![2, 1]);
+        book.modify(OrderId(2), 11, 5, 11).unwrap();
+        assert_eq!(book.best_bid(), Some((11, 5)));
+        assert_eq!(book.best_price(Side::Buy), Some(11));
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn take_sweeps_levels_best_first_and_fifo_within_a_level() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Sell, 101, 3)).unwrap();
+        book.add(order(2, Side::Sell, 100, 2)).unwrap();
+        book.add(order(3, Side::Sell, 100, 2)).unwrap();
+        let mut fills = Vec::new();
+        let filled = book.take(Side::Sell, Some(101), 6, |f| fills.push(f));
+        assert_eq!(filled, 6);
+        let got: Vec<_> = fills.iter().map(|f| (f.maker.0, f.price, f.qty)).collect();
+        assert_eq!(got, vec![(2, 100, 2), (3, 100, 2), (1, 101, 2)]);
+        assert_eq!(book.order(OrderId(1)).unwrap().qty, 1);
+        assert_eq!(fills[2].maker_leaves, 1);
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn take_stops_at_the_limit() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Buy, 100, 3)).unwrap();
+        book.add(order(2, Side::Buy, 98, 3)).unwrap();
+        assert_eq!(book.available(Side::Buy, Some(99), 10), 3);
+        let filled = book.take(Side::Buy, Some(99), 10, |_| {});
+        assert_eq!(filled, 3);
+        assert_eq!(book.best_bid(), Some((98, 3)));
+    }
+
+    #[test]
+    fn reduce_keeps_priority_and_removes_at_zero() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Sell, 10, 5)).unwrap();
+        book.add(order(2, Side::Sell, 10, 5)).unwrap();
+        assert_eq!(book.reduce(OrderId(1), 2), Ok(3));
+        assert_eq!(ids(&book.level_orders(Side::Sell, 10)), vec![1, 2]);
+        assert_eq!(book.reduce(OrderId(1), 9), Ok(0));
+        assert!(!book.contains(OrderId(1)));
+        assert_eq!(book.best_ask(), Some((10, 5)));
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn slots_are_reused_after_cancel() {
+        let mut book = OrderBook::new();
+        for round in 0..3u64 {
+            for i in 0..100u64 {
+                book.add(order(round * 1000 + i, Side::Buy, 1 + (i % 7) as i64, 1))
+                    .unwrap();
+            }
+            for i in 0..100u64 {
+                book.cancel(OrderId(round * 1000 + i)).unwrap();
+            }
+        }
+        assert!(book.nodes.len() <= 100);
+        assert!(book.is_empty());
+        book.check_integrity().unwrap();
+    }
+}
