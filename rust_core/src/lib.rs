@@ -9,9 +9,11 @@
 //! Nothing outside `python` knows about Python, so `cargo test` needs no interpreter.
 
 pub mod bar_matching;
+pub mod batch;
 pub mod book;
 pub mod lobster;
 pub mod matching;
+pub mod stream;
 pub mod tracker;
 pub mod types;
 

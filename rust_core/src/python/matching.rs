@@ -1,0 +1,359 @@
+//! `MatchingEngine`: per-call decimal API and an array batch API over the Rust engine.
+
+use numpy::ndarray::Array2;
+use numpy::{PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use super::book::{depth_list, resting, PyRestingOrder};
+use super::convert::Grid;
+use super::enums::{PyEventKind, PySide};
+use super::errors::match_err;
+use crate::batch::{apply_rows, COLUMNS};
+use crate::matching::{MatchingEngine, OrderEvent, OrderRequest, RejectReason, Trade};
+use crate::types::{OrderId, OrderType, Side, TimeInForce, TimestampNs};
+
+/// A trade: the resting maker against the incoming taker, at the maker's price.
+#[pyclass(name = "Trade", module = "ferrotrade._ferrotrade_core", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct PyTrade {
+    pub maker_id: u64,
+    pub taker_id: u64,
+    pub price: f64,
+    pub size: f64,
+    pub aggressor: PySide,
+    pub ts: TimestampNs,
+}
+
+#[pymethods]
+impl PyTrade {
+    fn __repr__(&self) -> String {
+        format!(
+            "Trade(maker_id={}, taker_id={}, price={}, size={}, aggressor={:?}, ts={})",
+            self.maker_id, self.taker_id, self.price, self.size, self.aggressor, self.ts
+        )
+    }
+}
+
+/// An order event. `price`/`size` are the fill's for fills; for CANCELED and EXPIRED `size`
+/// is the size removed; `leaves` is what stays working.
+#[pyclass(name = "OrderEvent", module = "ferrotrade._ferrotrade_core", frozen, get_all)]
+#[derive(Debug, Clone)]
+pub struct PyOrderEvent {
+    pub kind: PyEventKind,
+    pub order_id: u64,
+    pub ts: TimestampNs,
+    pub price: f64,
+    pub size: f64,
+    pub leaves: f64,
+    /// "" unless rejected: "fok_cannot_fill" or "no_liquidity".
+    pub reason: &'static str,
+}
+
+#[pymethods]
+impl PyOrderEvent {
+    fn __repr__(&self) -> String {
+        format!(
+            "OrderEvent(kind={:?}, order_id={}, ts={}, price={}, size={}, leaves={}, reason={:?})",
+            self.kind, self.order_id, self.ts, self.price, self.size, self.leaves, self.reason
+        )
+    }
+}
+
+fn reason_str(r: RejectReason) -> &'static str {
+    match r {
+        RejectReason::None => "",
+        RejectReason::FokCannotFill => "fok_cannot_fill",
+        RejectReason::NoLiquidity => "no_liquidity",
+    }
+}
+
+/// A matching engine: limit, market, stop and stop-limit orders; GTC, IOC, FOK and DAY; partial
+/// fills; trades and order events buffered until drained. The rules are in the Rust module doc
+/// `rust_core/src/matching.rs` and the README. After any error the engine is unchanged.
+#[pyclass(name = "MatchingEngine", module = "ferrotrade._ferrotrade_core")]
+#[derive(Debug)]
+pub struct PyMatchingEngine {
+    engine: MatchingEngine,
+    prices: Grid,
+    sizes: Grid,
+}
+
+impl PyMatchingEngine {
+    fn trade(&self, t: &Trade) -> PyTrade {
+        PyTrade {
+            maker_id: t.maker.0,
+            taker_id: t.taker.0,
+            price: self.prices.to_value(t.price),
+            size: self.sizes.to_value(t.qty as i64),
+            aggressor: t.aggressor.into(),
+            ts: t.ts,
+        }
+    }
+
+    fn event(&self, e: &OrderEvent) -> PyOrderEvent {
+        PyOrderEvent {
+            kind: e.kind.into(),
+            order_id: e.id.0,
+            ts: e.ts,
+            price: if e.price == 0 { 0.0 } else { self.prices.to_value(e.price) },
+            size: self.sizes.to_value(e.qty as i64),
+            leaves: self.sizes.to_value(e.leaves as i64),
+            reason: reason_str(e.reason),
+        }
+    }
+}
+
+#[pymethods]
+impl PyMatchingEngine {
+    #[new]
+    #[pyo3(signature = (price_increment = 0.01, size_increment = 1.0))]
+    fn new(price_increment: f64, size_increment: f64) -> PyResult<Self> {
+        Ok(PyMatchingEngine {
+            engine: MatchingEngine::with_capacity(1024),
+            prices: Grid::new(price_increment, "price_increment")?,
+            sizes: Grid::new(size_increment, "size_increment")?,
+        })
+    }
+
+    #[getter]
+    fn price_increment(&self) -> f64 {
+        self.prices.increment
+    }
+
+    #[getter]
+    fn size_increment(&self) -> f64 {
+        self.sizes.increment
+    }
+
+    /// Submits an order. `order_type` defaults to LIMIT when a price is given, else MARKET.
+    #[pyo3(signature = (order_id, side, size, price = None, order_type = None, time_in_force = None, stop_price = None, ts = 0))]
+    #[allow(clippy::too_many_arguments)]
+    fn submit(
+        &mut self,
+        order_id: u64,
+        side: &Bound<'_, PyAny>,
+        size: f64,
+        price: Option<f64>,
+        order_type: Option<&Bound<'_, PyAny>>,
+        time_in_force: Option<&Bound<'_, PyAny>>,
+        stop_price: Option<f64>,
+        ts: TimestampNs,
+    ) -> PyResult<()> {
+        let kind = match order_type {
+            Some(t) => super::convert::order_type(t)?,
+            None if price.is_some() => OrderType::Limit,
+            None => OrderType::Market,
+        };
+        let req = OrderRequest {
+            id: OrderId(order_id),
+            side: super::convert::side(side)?,
+            order_type: kind,
+            tif: match time_in_force {
+                Some(t) => super::convert::tif(t)?,
+                None => TimeInForce::Gtc,
+            },
+            qty: self.sizes.qty(size)?,
+            price: price.map(|p| self.prices.price(p)).transpose()?,
+            stop_price: stop_price.map(|p| self.prices.price(p)).transpose()?,
+            ts,
+        };
+        self.engine.submit(req).map_err(match_err)
+    }
+
+    /// Fast path: a GTC limit order given in integer ticks and lots (no conversion).
+    #[pyo3(signature = (order_id, is_buy, price_ticks, lots, ts = 0))]
+    fn submit_limit_ticks(
+        &mut self,
+        order_id: u64,
+        is_buy: bool,
+        price_ticks: i64,
+        lots: u64,
+        ts: TimestampNs,
+    ) -> PyResult<()> {
+        let side = if is_buy { Side::Buy } else { Side::Sell };
+        self.engine
+            .submit(OrderRequest::limit(order_id, side, price_ticks, lots, ts))
+            .map_err(match_err)
+    }
+
+    /// Cancels a resting or pending order.
+    #[pyo3(signature = (order_id, ts = 0))]
+    fn cancel(&mut self, order_id: u64, ts: TimestampNs) -> PyResult<()> {
+        self.engine.cancel(OrderId(order_id), ts).map_err(match_err)
+    }
+
+    /// New working size, and a new limit price (resting) or stop price (pending stop).
+    #[pyo3(signature = (order_id, size, price = None, ts = 0))]
+    fn modify(
+        &mut self,
+        order_id: u64,
+        size: f64,
+        price: Option<f64>,
+        ts: TimestampNs,
+    ) -> PyResult<()> {
+        let qty = self.sizes.qty(size)?;
+        let price = price.map(|p| self.prices.price(p)).transpose()?;
+        self.engine
+            .modify(OrderId(order_id), qty, price, ts)
+            .map_err(match_err)
+    }
+
+    /// Expires every DAY order.
+    fn session_end(&mut self, ts: TimestampNs) {
+        self.engine.session_end(ts);
+    }
+
+    /// Buffered trades, oldest first; the buffer is emptied.
+    fn drain_trades(&mut self) -> Vec<PyTrade> {
+        let trades = std::mem::take(&mut self.engine.trades);
+        trades.iter().map(|t| self.trade(t)).collect()
+    }
+
+    /// Buffered order events, oldest first; the buffer is emptied.
+    fn drain_events(&mut self) -> Vec<PyOrderEvent> {
+        let events = std::mem::take(&mut self.engine.events);
+        events.iter().map(|e| self.event(e)).collect()
+    }
+
+    /// Drops buffered trades and events without converting them.
+    fn clear_output(&mut self) {
+        self.engine.clear_output();
+    }
+
+    /// Applies many commands at once, with the GIL released. `ops` is an int64 array of shape
+    /// (n, 9): [op, id, side, order_type, tif, price_ticks, stop_ticks, lots, ts] (see
+    /// `ferrotrade.batch`). Returns (trades (m, 6): [maker, taker, price_ticks, lots, aggressor,
+    /// ts]; events (k, 7): [kind, id, ts, price_ticks, lots, leaves, reason]; errors (e, 2):
+    /// [row, code]). A failing row changes nothing; the others apply.
+    fn apply_batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        ops: PyReadonlyArray2<'py, i64>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<i64>>,
+        Bound<'py, PyArray2<i64>>,
+        Bound<'py, PyArray2<i64>>,
+    )> {
+        if ops.shape()[1] != COLUMNS {
+            return Err(PyValueError::new_err(format!(
+                "ops must have shape (n, {COLUMNS}), got {:?}",
+                ops.shape()
+            )));
+        }
+        let owned;
+        let rows: &[i64] = match ops.as_slice() {
+            Ok(s) => s,
+            Err(_) => {
+                owned = ops.as_array().iter().copied().collect::<Vec<_>>();
+                &owned
+            }
+        };
+        let engine = &mut self.engine;
+        let (trades, events, errors) = py.detach(|| {
+            engine.clear_output();
+            let errors = apply_rows(engine, rows);
+            let trades: Vec<i64> = engine
+                .trades
+                .drain(..)
+                .flat_map(|t| {
+                    [t.maker.0 as i64, t.taker.0 as i64, t.price, t.qty as i64, t.aggressor as i64, t.ts]
+                })
+                .collect();
+            let events: Vec<i64> = engine
+                .events
+                .drain(..)
+                .flat_map(|e| {
+                    [
+                        e.kind as i64,
+                        e.id.0 as i64,
+                        e.ts,
+                        e.price,
+                        e.qty as i64,
+                        e.leaves as i64,
+                        e.reason as i64,
+                    ]
+                })
+                .collect();
+            let errors: Vec<i64> = errors.into_iter().flat_map(|(i, c)| [i, c]).collect();
+            (trades, events, errors)
+        });
+        let to_array = |v: Vec<i64>, width: usize| -> PyResult<Bound<'py, PyArray2<i64>>> {
+            let rows = v.len() / width;
+            let arr = Array2::from_shape_vec((rows, width), v)
+                .map_err(|e| PyValueError::new_err(e.to_string()))?;
+            Ok(PyArray2::from_owned_array(py, arr))
+        };
+        Ok((to_array(trades, 6)?, to_array(events, 7)?, to_array(errors, 2)?))
+    }
+
+    fn best_bid(&self) -> Option<(f64, f64)> {
+        self.engine
+            .book()
+            .best_bid()
+            .map(|(p, q)| (self.prices.to_value(p), self.sizes.to_value(q as i64)))
+    }
+
+    fn best_ask(&self) -> Option<(f64, f64)> {
+        self.engine
+            .book()
+            .best_ask()
+            .map(|(p, q)| (self.prices.to_value(p), self.sizes.to_value(q as i64)))
+    }
+
+    /// Top levels of one side, best first: (price, total size, order count).
+    #[pyo3(signature = (side, levels = 10))]
+    fn depth(&self, side: &Bound<'_, PyAny>, levels: usize) -> PyResult<Vec<(f64, f64, u32)>> {
+        let side = super::convert::side(side)?;
+        Ok(depth_list(self.engine.book(), side, levels, &self.prices, &self.sizes))
+    }
+
+    /// Top levels in integer ticks and lots: (price_ticks, lots, order count).
+    #[pyo3(signature = (side, levels = 10))]
+    fn depth_ticks(&self, side: &Bound<'_, PyAny>, levels: usize) -> PyResult<Vec<(i64, u64, u32)>> {
+        let side = super::convert::side(side)?;
+        Ok(self
+            .engine
+            .book()
+            .depth(side, levels)
+            .iter()
+            .map(|l| (l.price, l.qty, l.count))
+            .collect())
+    }
+
+    /// The resting order, or None (pending stops are not in the book).
+    fn order(&self, order_id: u64) -> Option<PyRestingOrder> {
+        self.engine
+            .book()
+            .order(OrderId(order_id))
+            .map(|o| resting(o, &self.prices, &self.sizes))
+    }
+
+    /// True if the order is resting or a pending stop.
+    fn is_live(&self, order_id: u64) -> bool {
+        self.engine.is_live(OrderId(order_id))
+    }
+
+    #[getter]
+    fn pending_stop_count(&self) -> usize {
+        self.engine.pending_stop_count()
+    }
+
+    #[getter]
+    fn last_trade_price(&self) -> Option<f64> {
+        self.engine.last_trade_price().map(|p| self.prices.to_value(p))
+    }
+
+    /// Raises AssertionError if an internal invariant is broken (for tests).
+    fn check_integrity(&self) -> PyResult<()> {
+        self.engine
+            .book()
+            .check_integrity()
+            .map_err(pyo3::exceptions::PyAssertionError::new_err)
+    }
+
+    fn __len__(&self) -> usize {
+        self.engine.book().len()
+    }
+}
+

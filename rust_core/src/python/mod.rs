@@ -1,0 +1,29 @@
+//! PyO3 bindings: the mirror of the pure-Rust core, compiled only with the `python` feature.
+//! Errors are converted in `errors`; decimal ↔ tick conversion happens in `convert`.
+
+mod book;
+mod convert;
+mod enums;
+mod errors;
+mod matching;
+mod native;
+
+use pyo3::prelude::*;
+
+#[pymodule(name = "_ferrotrade_core")]
+fn ferrotrade_core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<enums::PySide>()?;
+    m.add_class::<enums::PyOrderType>()?;
+    m.add_class::<enums::PyTimeInForce>()?;
+    m.add_class::<enums::PyEventKind>()?;
+    m.add_class::<book::PyOrderBook>()?;
+    m.add_class::<book::PyRestingOrder>()?;
+    m.add_class::<matching::PyMatchingEngine>()?;
+    m.add_class::<matching::PyTrade>()?;
+    m.add_class::<matching::PyOrderEvent>()?;
+    m.add_function(wrap_pyfunction!(native::lobster_replay, m)?)?;
+    m.add_function(wrap_pyfunction!(native::generate_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(native::bench_matching_native, m)?)?;
+    Ok(())
+}
