@@ -34,7 +34,7 @@ pub(crate) fn resting(o: RestingOrder, prices: &Grid, sizes: &Grid) -> PyResting
         order_id: o.id.0,
         side: o.side.into(),
         price: prices.to_value(o.price),
-        size: sizes.to_value(o.qty as i64),
+        size: sizes.qty_value(o.qty),
         ts: o.ts,
     }
 }
@@ -48,7 +48,7 @@ pub(crate) fn depth_list(
 ) -> Vec<(f64, f64, u32)> {
     book.depth(side, levels)
         .iter()
-        .map(|l| (prices.to_value(l.price), sizes.to_value(l.qty as i64), l.count))
+        .map(|l| (prices.to_value(l.price), sizes.qty_value(l.qty), l.count))
         .collect()
 }
 
@@ -109,14 +109,14 @@ impl PyOrderBook {
     /// Removes an order; returns the size it had left.
     fn cancel(&mut self, order_id: u64) -> PyResult<f64> {
         let o = self.book.cancel(OrderId(order_id)).map_err(book_err)?;
-        Ok(self.sizes.to_value(o.qty as i64))
+        Ok(self.sizes.qty_value(o.qty))
     }
 
     /// Reduces an order in place (keeps priority); returns the size left (0: it left the book).
     fn reduce(&mut self, order_id: u64, size: f64) -> PyResult<f64> {
         let by = self.sizes.qty(size)?;
         let left = self.book.reduce(OrderId(order_id), by).map_err(book_err)?;
-        Ok(self.sizes.to_value(left as i64))
+        Ok(self.sizes.qty_value(left))
     }
 
     /// Changes price and size: a smaller size at the same price keeps priority, anything else
@@ -134,14 +134,14 @@ impl PyOrderBook {
     fn best_bid(&self) -> Option<(f64, f64)> {
         self.book
             .best_bid()
-            .map(|(p, q)| (self.prices.to_value(p), self.sizes.to_value(q as i64)))
+            .map(|(p, q)| (self.prices.to_value(p), self.sizes.qty_value(q)))
     }
 
     /// (price, size) of the best ask, or None.
     fn best_ask(&self) -> Option<(f64, f64)> {
         self.book
             .best_ask()
-            .map(|(p, q)| (self.prices.to_value(p), self.sizes.to_value(q as i64)))
+            .map(|(p, q)| (self.prices.to_value(p), self.sizes.qty_value(q)))
     }
 
     /// Top levels of one side, best first: (price, total size, order count).
@@ -164,7 +164,7 @@ impl PyOrderBook {
             .book
             .queue_position(OrderId(order_id))
             .ok_or_else(|| book_err(crate::book::BookError::UnknownOrderId(OrderId(order_id))))?;
-        Ok((n, self.sizes.to_value(q as i64)))
+        Ok((n, self.sizes.qty_value(q)))
     }
 
     /// Number of occupied price levels on one side.

@@ -4,7 +4,10 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use super::errors::{InvalidParameterError, InvalidPriceError, InvalidQuantityError, OffTickError};
+use super::errors::{
+    InvalidParameterError, InvalidPriceError, InvalidQuantityError, OffTickError,
+    QuantityOverflowError,
+};
 use crate::types::{OrderType, Price, Qty, Side, TimeInForce};
 
 /// Relative tolerance for "on the grid": absorbs binary floating-point noise such as
@@ -40,22 +43,35 @@ impl Grid {
     }
 
     pub fn to_value(&self, steps: i64) -> f64 {
+        self.scale(steps as f64)
+    }
+
+    pub fn qty_value(&self, lots: u64) -> f64 {
+        self.scale(lots as f64)
+    }
+
+    fn scale(&self, steps: f64) -> f64 {
         match self.inverse {
-            Some(inv) => steps as f64 / inv,
-            None => steps as f64 * self.increment,
+            Some(inv) => steps / inv,
+            None => steps * self.increment,
         }
     }
 
-    fn on_grid(&self, value: f64) -> Option<i64> {
+    /// The whole number of increments in `value`: Ok(None) when off the grid, Err when it
+    /// does not fit in 63 bits.
+    fn on_grid(&self, value: f64) -> PyResult<Option<i64>> {
         let steps = self.steps(value);
         let rounded = steps.round();
-        if (steps - rounded).abs() > GRID_TOLERANCE * rounded.abs().max(1.0) {
-            return None;
-        }
         if rounded.abs() >= 9.0e18 {
-            return None;
+            return Err(QuantityOverflowError::new_err(format!(
+                "{value} is {rounded:e} increments of {}: too large for 63 bits",
+                self.increment
+            )));
         }
-        Some(rounded as i64)
+        if (steps - rounded).abs() > GRID_TOLERANCE * rounded.abs().max(1.0) {
+            return Ok(None);
+        }
+        Ok(Some(rounded as i64))
     }
 
     pub fn price(&self, value: f64) -> PyResult<Price> {
@@ -64,7 +80,7 @@ impl Grid {
                 "price must be a positive finite number, got {value}"
             )));
         }
-        self.on_grid(value).ok_or_else(|| {
+        self.on_grid(value)?.ok_or_else(|| {
             OffTickError::new_err(format!(
                 "price {value} is not a multiple of the price increment {}",
                 self.increment
@@ -78,7 +94,7 @@ impl Grid {
                 "size must be a positive finite number, got {value}"
             )));
         }
-        match self.on_grid(value) {
+        match self.on_grid(value)? {
             Some(lots) if lots > 0 => Ok(lots as Qty),
             _ => Err(InvalidQuantityError::new_err(format!(
                 "size {value} is not a positive multiple of the size increment {}",

@@ -1,0 +1,67 @@
+# The two commands a user needs: `make run` (the main job) and `make test` (every test and check).
+# Both set up a local virtualenv and build the Rust extension first; nothing is installed by hand.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SHARED_DATA ?= ../shared/data
+RUN_DIR ?= runs/demo
+
+.PHONY: setup run test lint rust-test py-test fmt bench clean
+
+RUST_SOURCES := $(shell find rust_core/src -name '*.rs')
+
+# Re-runs (and rebuilds the extension) whenever the Rust sources or the manifests change.
+$(STAMP): pyproject.toml Cargo.toml rust_core/Cargo.toml $(RUST_SOURCES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## setup: create .venv, install dependencies and build the extension (release profile) in place
+setup: $(STAMP)
+
+## run: the main job (see README)
+run: setup
+	mkdir -p $(RUN_DIR)
+	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_1.zip
+	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_5.zip
+	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_GOOG_2012-06-21_10.zip --json > $(RUN_DIR)/lobster_goog_10.json
+	$(PY) -m ferrotrade.cli bench matching --ops 300000 --repeats 3
+	@echo "report written to $(RUN_DIR)/"
+
+## lint: formatters, linters, type checks and the stub check
+lint: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --features ferrotrade-core/python -- -D warnings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest ferrotrade._ferrotrade_core
+
+## rust-test: the pure-Rust unit, property and integration tests
+rust-test:
+	cargo test --workspace
+
+## py-test: every Python test, slow ones included
+py-test: setup
+	$(PY) -m pytest -q
+
+## test: everything CI runs
+test: lint rust-test py-test
+
+## fmt: rewrite Rust and Python formatting in place
+fmt: setup
+	cargo fmt --all
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## bench: the benchmark suites (figures printed beside their baselines)
+bench: setup
+	$(PY) -m ferrotrade.cli bench matching
+	cargo bench --workspace
+
+clean:
+	rm -rf target $(VENV) ferrotrade/*.so

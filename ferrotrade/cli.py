@@ -1,0 +1,114 @@
+"""The ``ferrotrade`` command line.
+
+Exit status: 0 on success, 1 when a check failed (e.g. LOBSTER mismatches), 2 on bad input
+(the message names the problem; nothing is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from ferrotrade.errors import FerrotradeError
+
+__all__ = ["main"]
+
+
+def _print_json(payload: Any) -> None:
+    sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _lobster_replay(args: argparse.Namespace) -> int:
+    from ferrotrade.lobster import load_sample, replay_sample
+
+    sample = load_sample(args.paths[0], args.paths[1] if len(args.paths) > 1 else None, args.levels)
+    stats = replay_sample(sample)
+    if args.json:
+        _print_json(stats)
+    else:
+        print(f"LOBSTER replay of {stats['file']} ({stats['levels']} levels)")
+        print(f"  messages          {stats['messages']:>12,}")
+        print(f"  rows checked      {stats['rows_checked']:>12,}")
+        print(f"  rows matched      {stats['rows_matched']:>12,}")
+        print(f"  levels revealed   {stats['levels_revealed']:>12,}")
+        print(f"  mismatches        {stats['mismatches']:>12,}")
+        print(f"  throughput        {stats['msgs_per_s']:>12,.0f} msgs/s")
+        if stats["first_mismatch"] is not None:
+            print(f"  first mismatch    {stats['first_mismatch']}")
+    return 0 if stats["mismatches"] == 0 else 1
+
+
+def _bench_matching(args: argparse.Namespace) -> int:
+    from ferrotrade.bench_matching import run_matching_benchmark
+
+    if args.ops < 1000:
+        raise SystemExit("ferrotrade: --ops must be at least 1000")
+    result = run_matching_benchmark(ops=args.ops, seed=args.seed, repeats=args.repeats)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"Matching benchmark: {result['ops']:,} ops, seed {result['seed']}, "
+          f"{result['statistic']}")
+    for label, key in [
+        ("native (Rust)", "native_ops_per_s"),
+        ("batch API", "batch_ops_per_s"),
+        ("per-call API", "per_call_ops_per_s"),
+        ("baseline (pure Python)", "baseline_ops_per_s"),
+    ]:
+        ratio = result[key] / result["baseline_ops_per_s"]
+        print(f"  {label:<24}{result[key]:>14,.0f} ops/s  {ratio:>7.1f}x baseline")
+    lat = result["latency_ns"]
+    print(f"  native latency p50 {lat['p50']} ns, p99 {lat['p99']} ns, p99.9 {lat['p999']} ns")
+    machine = result["machine"]
+    print(f"  machine: {machine['cpu']}, {machine['cores']} cores, {machine['rustc']}, "
+          f"Python {machine['python']}")
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ferrotrade", description="Actor-based algorithmic trading with a Rust core."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    lobster = commands.add_parser("lobster", help="LOBSTER order-book files")
+    lobster_cmds = lobster.add_subparsers(dest="lobster_command", required=True)
+    replay = lobster_cmds.add_parser(
+        "replay", help="rebuild the book from messages and check every orderbook row"
+    )
+    replay.add_argument("paths", nargs="+", metavar="ZIP | MESSAGE_CSV ORDERBOOK_CSV")
+    replay.add_argument("--levels", type=int, default=None, help="levels (default: from name)")
+    replay.add_argument("--json", action="store_true", help="print one JSON object")
+    replay.set_defaults(handler=_lobster_replay)
+
+    bench = commands.add_parser("bench", help="benchmarks, each beside a baseline")
+    bench_cmds = bench.add_subparsers(dest="bench_command", required=True)
+    matching = bench_cmds.add_parser("matching", help="order book and matching throughput")
+    matching.add_argument("--ops", type=int, default=1_000_000)
+    matching.add_argument("--seed", type=int, default=42)
+    matching.add_argument("--repeats", type=int, default=5)
+    matching.add_argument("--json", action="store_true", help="print one JSON object")
+    matching.set_defaults(handler=_bench_matching)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "paths", None) is not None and len(args.paths) > 2:
+        parser.error("give a LOBSTER zip, or the message CSV and the orderbook CSV")
+    try:
+        code: int = args.handler(args)
+    except (FerrotradeError, FileNotFoundError) as exc:
+        print(f"ferrotrade: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
