@@ -65,7 +65,9 @@ def _baseline_run(rows: list[list[int]]) -> Callable[[], None]:
     return run
 
 
-def run_matching_benchmark(ops: int = 1_000_000, seed: int = 42, repeats: int = 5) -> dict[str, Any]:
+def run_matching_benchmark(
+    ops: int = 1_000_000, seed: int = 42, repeats: int = 5
+) -> dict[str, Any]:
     """Runs all four paths over ``ops`` operations and returns the figures."""
     stream = generate_stream(ops, seed)
     rows: list[list[int]] = stream.tolist()

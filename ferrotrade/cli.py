@@ -51,8 +51,9 @@ def _bench_matching(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result)
         return 0
-    print(f"Matching benchmark: {result['ops']:,} ops, seed {result['seed']}, "
-          f"{result['statistic']}")
+    print(
+        f"Matching benchmark: {result['ops']:,} ops, seed {result['seed']}, {result['statistic']}"
+    )
     for label, key in [
         ("native (Rust)", "native_ops_per_s"),
         ("batch API", "batch_ops_per_s"),
@@ -64,8 +65,10 @@ def _bench_matching(args: argparse.Namespace) -> int:
     lat = result["latency_ns"]
     print(f"  native latency p50 {lat['p50']} ns, p99 {lat['p99']} ns, p99.9 {lat['p999']} ns")
     machine = result["machine"]
-    print(f"  machine: {machine['cpu']}, {machine['cores']} cores, {machine['rustc']}, "
-          f"Python {machine['python']}")
+    print(
+        f"  machine: {machine['cpu']}, {machine['cores']} cores, {machine['rustc']}, "
+        f"Python {machine['python']}"
+    )
     return 0
 
 

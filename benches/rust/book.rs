@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use ferrotrade_core::batch::apply_rows;
+use ferrotrade_core::batch::{apply_rows, COLUMNS};
 use ferrotrade_core::book::{OrderBook, RestingOrder};
 use ferrotrade_core::matching::{MatchingEngine, OrderRequest};
 use ferrotrade_core::stream::generate;
@@ -22,8 +22,15 @@ fn mixed_stream(c: &mut Criterion) {
         b.iter_batched(
             || MatchingEngine::with_capacity(n / 4),
             |mut engine| {
-                let errors = apply_rows(&mut engine, black_box(&rows));
-                black_box((errors.len(), engine.trades.len()))
+                // Consume events in chunks, as a live consumer would.
+                let mut errors = 0;
+                let mut trades = 0;
+                for chunk in rows.chunks(4096 * COLUMNS) {
+                    errors += apply_rows(&mut engine, black_box(chunk)).len();
+                    trades += engine.trades.len();
+                    engine.clear_output();
+                }
+                black_box((errors, trades))
             },
             BatchSize::LargeInput,
         )

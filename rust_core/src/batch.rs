@@ -89,9 +89,17 @@ pub fn encode(cmd: &Command) -> [i64; COLUMNS] {
             r.ts,
         ],
         Command::Cancel { id, ts } => [OP_CANCEL, id.0 as i64, 0, 0, 0, 0, 0, 0, ts],
-        Command::Modify { id, qty, price, ts } => {
-            [OP_MODIFY, id.0 as i64, 0, 0, 0, price.unwrap_or(0), 0, qty as i64, ts]
-        }
+        Command::Modify { id, qty, price, ts } => [
+            OP_MODIFY,
+            id.0 as i64,
+            0,
+            0,
+            0,
+            price.unwrap_or(0),
+            0,
+            qty as i64,
+            ts,
+        ],
         Command::SessionEnd { ts } => [OP_SESSION_END, 0, 0, 0, 0, 0, 0, 0, ts],
     }
 }
@@ -123,12 +131,19 @@ mod tests {
         let mut rows = Vec::new();
         rows.extend(encode(&cmd));
         rows.extend([9, 1, 0, 0, 0, 0, 0, 0, 0]);
-        rows.extend(encode(&Command::Cancel { id: OrderId(8), ts: 0 }));
+        rows.extend(encode(&Command::Cancel {
+            id: OrderId(8),
+            ts: 0,
+        }));
         rows.extend(encode(&cmd));
         let errors = apply_rows(&mut engine, &rows);
         assert_eq!(
             errors,
-            vec![(1, ERR_MALFORMED), (2, ERR_UNKNOWN_ID), (3, ERR_DUPLICATE_ID)]
+            vec![
+                (1, ERR_MALFORMED),
+                (2, ERR_UNKNOWN_ID),
+                (3, ERR_DUPLICATE_ID)
+            ]
         );
         assert_eq!(engine.book().len(), 1);
     }

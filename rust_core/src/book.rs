@@ -463,7 +463,10 @@ impl OrderBook {
             for (&price, &l) in map.iter() {
                 let lv = &self.levels[l as usize];
                 if lv.price != price {
-                    return Err(format!("level slot {l} holds price {} not {price}", lv.price));
+                    return Err(format!(
+                        "level slot {l} holds price {} not {price}",
+                        lv.price
+                    ));
                 }
                 let (mut qty, mut count, mut cur, mut prev) = (0u64, 0u32, lv.head, NIL);
                 while cur != NIL {
@@ -471,8 +474,7 @@ impl OrderBook {
                     if node.prev != prev || node.level != l {
                         return Err(format!("broken links at order {}", node.order.id));
                     }
-                    if node.order.price != price || node.order.side != side || node.order.qty == 0
-                    {
+                    if node.order.price != price || node.order.side != side || node.order.qty == 0 {
                         return Err(format!("order {} misplaced", node.order.id));
                     }
                     if self.index.get(&node.order.id) != Some(&cur) {
@@ -493,7 +495,10 @@ impl OrderBook {
             }
         }
         if seen != self.index.len() {
-            return Err(format!("{} indexed orders but {seen} in levels", self.index.len()));
+            return Err(format!(
+                "{} indexed orders but {seen} in levels",
+                self.index.len()
+            ));
         }
         Ok(())
     }

@@ -347,7 +347,10 @@ impl Replay {
                 },
             });
         }
-        for (side, ok, want) in [(Side::Sell, asks_ok, &row.asks), (Side::Buy, bids_ok, &row.bids)] {
+        for (side, ok, want) in [
+            (Side::Sell, asks_ok, &row.asks),
+            (Side::Buy, bids_ok, &row.bids),
+        ] {
             if !ok {
                 for o in self.book.depth(side, usize::MAX) {
                     for order in self.book.level_orders(side, o.price) {
@@ -457,7 +460,10 @@ mod tests {
         assert_eq!(parse_seconds(b"34200.017459617"), Some(34_200_017_459_617));
         assert_eq!(parse_seconds(b"34200.1896"), Some(34_200_189_600_000));
         assert_eq!(parse_seconds(b"5"), Some(5_000_000_000));
-        assert_eq!(parse_seconds(b"43002.632812672004"), Some(43_002_632_812_672));
+        assert_eq!(
+            parse_seconds(b"43002.632812672004"),
+            Some(43_002_632_812_672)
+        );
         assert_eq!(parse_seconds(b"1.0000000005"), Some(1_000_000_001));
         assert_eq!(parse_seconds(b"1.x"), None);
         assert_eq!(parse_int(b"-9999999999"), Some(-9_999_999_999));
@@ -497,10 +503,19 @@ mod tests {
     #[test]
     fn malformed_input_names_the_line() {
         let err = parse_messages(b"1.0,1,1,1,100,1\n1.0,9,1,1,100,1\n").unwrap_err();
-        assert!(matches!(err, LobsterError::BadMessage { line: 2, .. }), "{err}");
+        assert!(
+            matches!(err, LobsterError::BadMessage { line: 2, .. }),
+            "{err}"
+        );
         let err = parse_orderbook(b"1,2,3\n", 1).unwrap_err();
         assert!(matches!(err, LobsterError::BadOrderbook { line: 1, .. }));
         let err = replay_files(b"1.0,1,1,1,100,1\n", b"", 1).unwrap_err();
-        assert_eq!(err, LobsterError::RowCountMismatch { messages: 1, rows: 0 });
+        assert_eq!(
+            err,
+            LobsterError::RowCountMismatch {
+                messages: 1,
+                rows: 0
+            }
+        );
     }
 }

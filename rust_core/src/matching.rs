@@ -10,11 +10,14 @@
 //! - **Market** orders take any price; whatever cannot fill is cancelled, whatever the time in
 //!   force (a market order never rests). A market order that meets an empty opposite side is
 //!   rejected (`NoLiquidity`).
-//! - **Stop** and **stop-limit** orders wait off-book until the last trade price reaches the stop
-//!   (buy: last ≥ stop; sell: last ≤ stop); if it already has on arrival, they trigger at once.
-//!   A triggered stop becomes a market order, a stop-limit a limit order with the same time in
-//!   force. Triggering is checked after every trade: buy stops lowest stop first, then sell stops
-//!   highest stop first, ties by arrival; stops triggered by a triggered stop's trades cascade.
+//! - **Stop** and **stop-limit** orders wait off-book until a trade prints at or through the
+//!   stop (buy: price ≥ stop; sell: price ≤ stop); if the last trade already has on arrival,
+//!   they trigger at once. A triggered stop becomes a market order, a stop-limit a limit order
+//!   with the same time in force. Every price an order prints counts, not only its last: a sweep
+//!   through a stop triggers it. Triggered stops run after the order that triggered them, one at
+//!   a time: buy stops lowest stop first, then sell stops highest stop first, ties by arrival;
+//!   stops triggered by a triggered stop's trades cascade. A market FOK order on an empty book
+//!   is rejected as `FokCannotFill` (the FOK check comes first).
 //!   A triggered FOK or market order that cannot fill is cancelled (it was already accepted).
 //! - **Modify** of a resting limit order: same price and smaller quantity keeps queue priority;
 //!   a new price or a larger quantity re-enters at the back and may trade at once. Modify of a
@@ -213,8 +216,11 @@ pub struct MatchingEngine {
     book: OrderBook,
     buy_stops: BTreeMap<(Price, u64), PendingStop>,
     sell_stops: BTreeMap<(Price, u64), PendingStop>,
+    /// id → (side, stop, key) where key is the sequence (buys) or its complement (sells).
     stop_index: FxHashMap<OrderId, (Side, Price, u64)>,
     last_trade: Option<Price>,
+    /// Lowest and highest trade price printed since stops were last checked.
+    print_range: Option<(Price, Price)>,
     seq: u64,
     /// Trades since the last drain, in execution order.
     pub trades: Vec<Trade>,
@@ -253,8 +259,8 @@ impl MatchingEngine {
 
     /// A pending stop order by id.
     pub fn pending_stop(&self, id: OrderId) -> Option<OrderRequest> {
-        let &(side, stop, seq) = self.stop_index.get(&id)?;
-        self.stops(side).get(&(stop, seq)).map(|p| p.req)
+        let &(side, stop, key) = self.stop_index.get(&id)?;
+        self.stops(side).get(&(stop, key)).map(|p| p.req)
     }
 
     /// True when `id` is resting or pending.
@@ -296,12 +302,20 @@ impl MatchingEngine {
             return Err(MatchError::DuplicateOrderId(req.id));
         }
         match req.order_type {
-            OrderType::Limit => self.execute(req.id, req.side, req.price, req.qty, req.tif, req.ts, false),
-            OrderType::Market => self.execute(req.id, req.side, None, req.qty, req.tif, req.ts, false),
+            OrderType::Limit => {
+                self.execute(req.id, req.side, req.price, req.qty, req.tif, req.ts, false)
+            }
+            OrderType::Market => {
+                self.execute(req.id, req.side, None, req.qty, req.tif, req.ts, false)
+            }
             OrderType::Stop | OrderType::StopLimit => {
                 let stop = req.stop_price.unwrap_or_default();
-                self.events
-                    .push(OrderEvent::simple(EventKind::Accepted, req.id, req.ts, req.qty));
+                self.events.push(OrderEvent::simple(
+                    EventKind::Accepted,
+                    req.id,
+                    req.ts,
+                    req.qty,
+                ));
                 if self.stop_reached(req.side, stop) {
                     self.trigger(req, req.ts);
                 } else {
@@ -463,9 +477,11 @@ impl MatchingEngine {
         let trades = &mut self.trades;
         let events = &mut self.events;
         let mut taker_leaves = qty;
+        let mut first = None;
         let mut last = None;
         let filled = self.book.take(resting_side, limit, qty, |f| {
             taker_leaves -= f.qty;
+            first.get_or_insert(f.price);
             last = Some(f.price);
             trades.push(Trade {
                 maker: f.maker,
@@ -478,8 +494,13 @@ impl MatchingEngine {
             events.push(fill_event(f.maker, ts, f.price, f.qty, f.maker_leaves));
             events.push(fill_event(id, ts, f.price, f.qty, taker_leaves));
         });
-        if last.is_some() {
-            self.last_trade = last;
+        if let (Some(first), Some(last)) = (first, last) {
+            self.last_trade = Some(last);
+            let (lo, hi) = (first.min(last), first.max(last));
+            self.print_range = Some(match self.print_range {
+                Some((l, h)) => (l.min(lo), h.max(hi)),
+                None => (lo, hi),
+            });
         }
         let leaves = qty - filled;
         if leaves == 0 {
@@ -512,8 +533,12 @@ impl MatchingEngine {
     }
 
     fn trigger(&mut self, req: OrderRequest, ts: TimestampNs) {
-        self.events
-            .push(OrderEvent::simple(EventKind::Triggered, req.id, ts, req.qty));
+        self.events.push(OrderEvent::simple(
+            EventKind::Triggered,
+            req.id,
+            ts,
+            req.qty,
+        ));
         let limit = match req.order_type {
             OrderType::StopLimit => req.price,
             _ => None,
@@ -521,24 +546,26 @@ impl MatchingEngine {
         self.execute(req.id, req.side, limit, req.qty, req.tif, ts, true);
     }
 
-    /// Triggers stops reached by the last trade price until none is left to trigger.
+    /// Triggers stops reached by any price printed since the last check (so a stop crossed
+    /// mid-sweep triggers even if the sweep ends beyond it), until none is left to trigger.
     fn run_stops(&mut self, ts: TimestampNs) {
-        while let Some(last) = self.last_trade {
+        while let Some((lo, hi)) = self.print_range {
             let buy = self
                 .buy_stops
                 .first_key_value()
-                .filter(|(&(stop, _), _)| last >= stop)
+                .filter(|(&(stop, _), _)| hi >= stop)
                 .map(|(_, p)| p.req.id);
             let sell = self
                 .sell_stops
                 .last_key_value()
-                .filter(|(&(stop, _), _)| last <= stop)
+                .filter(|(&(stop, _), _)| lo <= stop)
                 .map(|(_, p)| p.req.id);
             let Some(id) = buy.or(sell) else { break };
             if let Some(p) = self.remove_stop(id) {
                 self.trigger(p.req, ts);
             }
         }
+        self.print_range = None;
     }
 
     fn stop_reached(&self, side: Side, stop: Price) -> bool {
@@ -556,22 +583,28 @@ impl MatchingEngine {
         }
     }
 
+    /// Buy stops are keyed (stop, seq) and taken from the front; sell stops (stop, !seq) and
+    /// taken from the back — highest stop first, and among equal stops the earliest arrival.
     fn insert_stop(&mut self, req: OrderRequest, stop: Price) {
         self.seq += 1;
         let seq = self.seq;
         let pending = PendingStop { req, stop, seq };
-        match req.side {
-            Side::Buy => self.buy_stops.insert((stop, seq), pending),
-            Side::Sell => self.sell_stops.insert((stop, seq), pending),
+        let key = match req.side {
+            Side::Buy => seq,
+            Side::Sell => !seq,
         };
-        self.stop_index.insert(req.id, (req.side, stop, seq));
+        match req.side {
+            Side::Buy => self.buy_stops.insert((stop, key), pending),
+            Side::Sell => self.sell_stops.insert((stop, key), pending),
+        };
+        self.stop_index.insert(req.id, (req.side, stop, key));
     }
 
     fn remove_stop(&mut self, id: OrderId) -> Option<PendingStop> {
-        let (side, stop, seq) = self.stop_index.remove(&id)?;
+        let (side, stop, key) = self.stop_index.remove(&id)?;
         match side {
-            Side::Buy => self.buy_stops.remove(&(stop, seq)),
-            Side::Sell => self.sell_stops.remove(&(stop, seq)),
+            Side::Buy => self.buy_stops.remove(&(stop, key)),
+            Side::Sell => self.sell_stops.remove(&(stop, key)),
         }
     }
 }
@@ -651,8 +684,10 @@ mod tests {
     #[test]
     fn crossing_limit_trades_at_maker_price_and_rests_remainder() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Sell, 101, 5, 1)).unwrap();
-        e.submit(OrderRequest::limit(2, Side::Buy, 102, 8, 2)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Sell, 101, 5, 1))
+            .unwrap();
+        e.submit(OrderRequest::limit(2, Side::Buy, 102, 8, 2))
+            .unwrap();
         assert_eq!(
             e.trades,
             vec![Trade {
@@ -673,7 +708,8 @@ mod tests {
     #[test]
     fn ioc_cancels_the_rest_and_fok_rejects_when_short() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Sell, 100, 5, 0)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Sell, 100, 5, 0))
+            .unwrap();
         e.submit(OrderRequest::limit(2, Side::Buy, 100, 8, 0).with_tif(TimeInForce::Fok))
             .unwrap();
         assert_eq!(kinds(&e, 2), vec![Rejected]);
@@ -689,8 +725,10 @@ mod tests {
     #[test]
     fn fok_fills_completely_across_levels() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Sell, 100, 5, 0)).unwrap();
-        e.submit(OrderRequest::limit(2, Side::Sell, 101, 5, 0)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Sell, 100, 5, 0))
+            .unwrap();
+        e.submit(OrderRequest::limit(2, Side::Sell, 101, 5, 0))
+            .unwrap();
         e.submit(OrderRequest::limit(3, Side::Buy, 101, 8, 0).with_tif(TimeInForce::Fok))
             .unwrap();
         assert_eq!(kinds(&e, 3), vec![Accepted, PartiallyFilled, Filled]);
@@ -702,7 +740,8 @@ mod tests {
         let mut e = MatchingEngine::new();
         e.submit(OrderRequest::market(1, Side::Buy, 5, 0)).unwrap();
         assert_eq!(e.events[0].reason, RejectReason::NoLiquidity);
-        e.submit(OrderRequest::limit(2, Side::Sell, 100, 2, 0)).unwrap();
+        e.submit(OrderRequest::limit(2, Side::Sell, 100, 2, 0))
+            .unwrap();
         e.submit(OrderRequest::market(3, Side::Buy, 5, 0).with_tif(TimeInForce::Gtc))
             .unwrap();
         assert_eq!(kinds(&e, 3), vec![Accepted, PartiallyFilled, Canceled]);
@@ -713,7 +752,8 @@ mod tests {
     fn buy_stop_triggers_on_last_trade_and_cascades() {
         let mut e = MatchingEngine::new();
         for (id, p) in [(1, 100), (2, 101), (3, 102)] {
-            e.submit(OrderRequest::limit(id, Side::Sell, p, 1, 0)).unwrap();
+            e.submit(OrderRequest::limit(id, Side::Sell, p, 1, 0))
+                .unwrap();
         }
         e.submit(stop(10, Side::Buy, 101, 1, None)).unwrap();
         e.submit(stop(11, Side::Buy, 102, 1, None)).unwrap();
@@ -729,9 +769,43 @@ mod tests {
     }
 
     #[test]
+    fn sell_stops_at_one_price_trigger_in_arrival_order() {
+        let mut e = MatchingEngine::new();
+        e.submit(OrderRequest::limit(1, Side::Buy, 120, 5, 0))
+            .unwrap();
+        e.submit(OrderRequest::limit(2, Side::Sell, 150, 1, 0))
+            .unwrap();
+        e.submit(OrderRequest::market(3, Side::Buy, 1, 0)).unwrap();
+        e.submit(stop(10, Side::Sell, 120, 1, None)).unwrap();
+        e.submit(stop(11, Side::Sell, 120, 1, None)).unwrap();
+        e.submit(OrderRequest::market(4, Side::Sell, 1, 0)).unwrap();
+        let takers: Vec<_> = e.trades.iter().map(|t| t.taker.0).collect();
+        assert_eq!(takers, vec![3, 4, 10, 11]);
+    }
+
+    #[test]
+    fn a_sweep_through_a_stop_triggers_it_even_if_it_ends_beyond() {
+        let mut e = MatchingEngine::new();
+        e.submit(OrderRequest::limit(1, Side::Sell, 150, 1, 0))
+            .unwrap();
+        e.submit(OrderRequest::market(2, Side::Buy, 1, 0)).unwrap();
+        e.submit(stop(10, Side::Sell, 101, 1, None)).unwrap();
+        e.submit(OrderRequest::limit(3, Side::Buy, 90, 1, 0))
+            .unwrap();
+        e.submit(OrderRequest::limit(4, Side::Sell, 100, 1, 0))
+            .unwrap();
+        e.submit(OrderRequest::limit(5, Side::Sell, 102, 1, 0))
+            .unwrap();
+        e.submit(OrderRequest::market(6, Side::Buy, 2, 0)).unwrap();
+        assert_eq!(e.last_trade_price(), Some(90));
+        assert_eq!(kinds(&e, 10), vec![Accepted, Triggered, Filled]);
+    }
+
+    #[test]
     fn stop_limit_rests_as_limit_after_trigger() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Buy, 99, 1, 0)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Buy, 99, 1, 0))
+            .unwrap();
         e.submit(stop(2, Side::Sell, 99, 4, Some(98))).unwrap();
         e.submit(OrderRequest::market(3, Side::Sell, 1, 0)).unwrap();
         assert_eq!(kinds(&e, 2), vec![Accepted, Triggered]);
@@ -741,8 +815,10 @@ mod tests {
     #[test]
     fn stop_already_reached_triggers_on_arrival() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Sell, 100, 1, 0)).unwrap();
-        e.submit(OrderRequest::limit(2, Side::Sell, 105, 3, 0)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Sell, 100, 1, 0))
+            .unwrap();
+        e.submit(OrderRequest::limit(2, Side::Sell, 105, 3, 0))
+            .unwrap();
         e.submit(OrderRequest::market(3, Side::Buy, 1, 0)).unwrap();
         e.submit(stop(4, Side::Buy, 90, 2, None)).unwrap();
         assert_eq!(kinds(&e, 4), vec![Accepted, Triggered, Filled]);
@@ -753,7 +829,8 @@ mod tests {
         let mut e = MatchingEngine::new();
         e.submit(OrderRequest::limit(1, Side::Buy, 99, 1, 0).with_tif(TimeInForce::Day))
             .unwrap();
-        e.submit(OrderRequest::limit(2, Side::Buy, 98, 1, 0)).unwrap();
+        e.submit(OrderRequest::limit(2, Side::Buy, 98, 1, 0))
+            .unwrap();
         e.submit(stop(3, Side::Buy, 150, 1, None).with_tif(TimeInForce::Day))
             .unwrap();
         e.session_end(7);
@@ -766,22 +843,34 @@ mod tests {
     #[test]
     fn modify_size_down_keeps_priority_and_crossing_price_trades() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Buy, 99, 5, 0)).unwrap();
-        e.submit(OrderRequest::limit(2, Side::Buy, 99, 5, 0)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Buy, 99, 5, 0))
+            .unwrap();
+        e.submit(OrderRequest::limit(2, Side::Buy, 99, 5, 0))
+            .unwrap();
         e.modify(OrderId(1), 3, None, 1).unwrap();
-        let queue: Vec<_> = e.book().level_orders(Side::Buy, 99).iter().map(|o| o.id.0).collect();
+        let queue: Vec<_> = e
+            .book()
+            .level_orders(Side::Buy, 99)
+            .iter()
+            .map(|o| o.id.0)
+            .collect();
         assert_eq!(queue, vec![1, 2]);
-        e.submit(OrderRequest::limit(3, Side::Sell, 101, 4, 2)).unwrap();
+        e.submit(OrderRequest::limit(3, Side::Sell, 101, 4, 2))
+            .unwrap();
         e.modify(OrderId(2), 5, Some(101), 3).unwrap();
         assert_eq!(e.trades.len(), 1);
-        assert_eq!((e.trades[0].maker.0, e.trades[0].taker.0, e.trades[0].qty), (3, 2, 4));
+        assert_eq!(
+            (e.trades[0].maker.0, e.trades[0].taker.0, e.trades[0].qty),
+            (3, 2, 4)
+        );
         assert_eq!(e.book().best_bid(), Some((101, 1)));
     }
 
     #[test]
     fn invalid_commands_change_nothing() {
         let mut e = MatchingEngine::new();
-        e.submit(OrderRequest::limit(1, Side::Buy, 99, 5, 0)).unwrap();
+        e.submit(OrderRequest::limit(1, Side::Buy, 99, 5, 0))
+            .unwrap();
         let before = (e.book().orders(), e.events.len());
         assert_eq!(
             e.submit(OrderRequest::limit(1, Side::Sell, 120, 1, 0)),
@@ -801,8 +890,14 @@ mod tests {
             e.submit(no_stop),
             Err(MatchError::MissingStopPrice(OrderType::Stop))
         );
-        assert_eq!(e.cancel(OrderId(9), 0), Err(MatchError::UnknownOrderId(OrderId(9))));
-        assert_eq!(e.modify(OrderId(1), 0, None, 0), Err(MatchError::InvalidQuantity(0)));
+        assert_eq!(
+            e.cancel(OrderId(9), 0),
+            Err(MatchError::UnknownOrderId(OrderId(9)))
+        );
+        assert_eq!(
+            e.modify(OrderId(1), 0, None, 0),
+            Err(MatchError::InvalidQuantity(0))
+        );
         assert_eq!(before, (e.book().orders(), e.events.len()));
     }
 }

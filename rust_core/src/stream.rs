@@ -4,13 +4,18 @@
 //! number of ticks behind the touch (so prices cluster around the mid), about 32% cancels of a
 //! random live order, about 15% modifies (mostly size-downs, some re-prices) and about 5%
 //! crossing orders (marketable limits and market orders, some IOC). The mid drifts as a slow
-//! random walk. The same seed gives the same stream on every host.
+//! random walk. The book settles at about [`MAX_LIVE`] orders. The same seed gives the same
+//! stream on every host.
 
 use rustc_hash::FxHashMap;
 
 use crate::batch::{encode, COLUMNS};
 use crate::matching::{Command, EventKind, MatchingEngine, OrderRequest};
 use crate::types::{OrderId, OrderType, Price, Side, TimeInForce};
+
+/// The book holds at most this many live orders: adds turn into cancels beyond it, so the
+/// book settles at a realistic size instead of growing for the whole run.
+pub const MAX_LIVE: usize = 5_000;
 
 /// SplitMix64: tiny, fast, and good enough for workload generation.
 #[derive(Debug, Clone)]
@@ -54,9 +59,16 @@ pub fn generate(n: usize, seed: u64, mid: Price) -> Vec<i64> {
         if rng.below(64) == 0 {
             mid += rng.below(3) as i64 - 1;
         }
-        let roll = rng.below(100);
+        let mut roll = rng.below(100);
+        if roll < 48 && live.len() >= MAX_LIVE {
+            roll = 48 + rng.below(32); // a full book: this add becomes a cancel
+        }
         let cmd = if live.len() < 64 || roll < 48 {
-            let side = if rng.below(2) == 0 { Side::Buy } else { Side::Sell };
+            let side = if rng.below(2) == 0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
             let mut offset = 1;
             while offset < 40 && rng.below(100) < 70 {
                 offset += 1;
@@ -72,7 +84,10 @@ pub fn generate(n: usize, seed: u64, mid: Price) -> Vec<i64> {
             Command::Submit(OrderRequest::limit(id, side, price, qty, ts))
         } else if roll < 80 {
             let id = live[rng.below(live.len() as u64) as usize];
-            Command::Cancel { id: OrderId(id), ts }
+            Command::Cancel {
+                id: OrderId(id),
+                ts,
+            }
         } else if roll < 95 {
             let id = live[rng.below(live.len() as u64) as usize];
             let order = shadow.book().order(OrderId(id)).expect("live order rests");
@@ -93,7 +108,11 @@ pub fn generate(n: usize, seed: u64, mid: Price) -> Vec<i64> {
                 }
             }
         } else {
-            let side = if rng.below(2) == 0 { Side::Buy } else { Side::Sell };
+            let side = if rng.below(2) == 0 {
+                Side::Buy
+            } else {
+                Side::Sell
+            };
             let qty = 1 + rng.below(30);
             let id = next_id;
             next_id += 1;

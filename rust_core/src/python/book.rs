@@ -9,7 +9,12 @@ use crate::book::{OrderBook, RestingOrder};
 use crate::types::{OrderId, Side, TimestampNs};
 
 /// A resting order as seen from Python.
-#[pyclass(name = "RestingOrder", module = "ferrotrade._ferrotrade_core", frozen, get_all)]
+#[pyclass(
+    name = "RestingOrder",
+    module = "ferrotrade._ferrotrade_core",
+    frozen,
+    get_all
+)]
 #[derive(Debug, Clone)]
 pub struct PyRestingOrder {
     pub order_id: u64,
@@ -148,7 +153,13 @@ impl PyOrderBook {
     #[pyo3(signature = (side, levels = 10))]
     fn depth(&self, side: &Bound<'_, PyAny>, levels: usize) -> PyResult<Vec<(f64, f64, u32)>> {
         let side = super::convert::side(side)?;
-        Ok(depth_list(&self.book, side, levels, &self.prices, &self.sizes))
+        Ok(depth_list(
+            &self.book,
+            side,
+            levels,
+            &self.prices,
+            &self.sizes,
+        ))
     }
 
     /// The resting order, or None.
@@ -187,4 +198,3 @@ impl PyOrderBook {
         self.book.contains(OrderId(order_id))
     }
 }
-

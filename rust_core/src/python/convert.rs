@@ -42,15 +42,15 @@ impl Grid {
         }
     }
 
-    pub fn to_value(&self, steps: i64) -> f64 {
+    pub fn to_value(self, steps: i64) -> f64 {
         self.scale(steps as f64)
     }
 
-    pub fn qty_value(&self, lots: u64) -> f64 {
+    pub fn qty_value(self, lots: u64) -> f64 {
         self.scale(lots as f64)
     }
 
-    fn scale(&self, steps: f64) -> f64 {
+    fn scale(self, steps: f64) -> f64 {
         match self.inverse {
             Some(inv) => steps / inv,
             None => steps * self.increment,

@@ -6,7 +6,15 @@ use crate::matching::EventKind;
 use crate::types::{OrderType, Side, TimeInForce};
 
 /// Order side.
-#[pyclass(name = "Side", module = "ferrotrade._ferrotrade_core", eq, eq_int, frozen, hash, from_py_object)]
+#[pyclass(
+    name = "Side",
+    module = "ferrotrade._ferrotrade_core",
+    eq,
+    eq_int,
+    frozen,
+    hash,
+    from_py_object
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(clippy::upper_case_acronyms, non_camel_case_types)]
 pub enum PySide {
@@ -33,7 +41,15 @@ impl From<Side> for PySide {
 }
 
 /// Order type.
-#[pyclass(name = "OrderType", module = "ferrotrade._ferrotrade_core", eq, eq_int, frozen, hash, from_py_object)]
+#[pyclass(
+    name = "OrderType",
+    module = "ferrotrade._ferrotrade_core",
+    eq,
+    eq_int,
+    frozen,
+    hash,
+    from_py_object
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(clippy::upper_case_acronyms, non_camel_case_types)]
 pub enum PyOrderType {
@@ -55,7 +71,15 @@ impl From<PyOrderType> for OrderType {
 }
 
 /// Time in force.
-#[pyclass(name = "TimeInForce", module = "ferrotrade._ferrotrade_core", eq, eq_int, frozen, hash, from_py_object)]
+#[pyclass(
+    name = "TimeInForce",
+    module = "ferrotrade._ferrotrade_core",
+    eq,
+    eq_int,
+    frozen,
+    hash,
+    from_py_object
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(clippy::upper_case_acronyms, non_camel_case_types)]
 pub enum PyTimeInForce {
@@ -77,7 +101,15 @@ impl From<PyTimeInForce> for TimeInForce {
 }
 
 /// What happened to an order (the order state machine's events).
-#[pyclass(name = "EventKind", module = "ferrotrade._ferrotrade_core", eq, eq_int, frozen, hash, from_py_object)]
+#[pyclass(
+    name = "EventKind",
+    module = "ferrotrade._ferrotrade_core",
+    eq,
+    eq_int,
+    frozen,
+    hash,
+    from_py_object
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[allow(clippy::upper_case_acronyms, non_camel_case_types)]
 pub enum PyEventKind {

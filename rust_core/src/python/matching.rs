@@ -13,8 +13,20 @@ use crate::batch::{apply_rows, COLUMNS};
 use crate::matching::{MatchingEngine, OrderEvent, OrderRequest, RejectReason, Trade};
 use crate::types::{OrderId, OrderType, Side, TimeInForce, TimestampNs};
 
+/// (trades, events, errors) arrays returned by `apply_batch`.
+type BatchOutput<'py> = (
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray2<i64>>,
+    Bound<'py, PyArray2<i64>>,
+);
+
 /// A trade: the resting maker against the incoming taker, at the maker's price.
-#[pyclass(name = "Trade", module = "ferrotrade._ferrotrade_core", frozen, get_all)]
+#[pyclass(
+    name = "Trade",
+    module = "ferrotrade._ferrotrade_core",
+    frozen,
+    get_all
+)]
 #[derive(Debug, Clone)]
 pub struct PyTrade {
     pub maker_id: u64,
@@ -37,7 +49,12 @@ impl PyTrade {
 
 /// An order event. `price`/`size` are the fill's for fills; for CANCELED and EXPIRED `size`
 /// is the size removed; `leaves` is what stays working.
-#[pyclass(name = "OrderEvent", module = "ferrotrade._ferrotrade_core", frozen, get_all)]
+#[pyclass(
+    name = "OrderEvent",
+    module = "ferrotrade._ferrotrade_core",
+    frozen,
+    get_all
+)]
 #[derive(Debug, Clone)]
 pub struct PyOrderEvent {
     pub kind: PyEventKind,
@@ -96,7 +113,11 @@ impl PyMatchingEngine {
             kind: e.kind.into(),
             order_id: e.id.0,
             ts: e.ts,
-            price: if e.price == 0 { 0.0 } else { self.prices.to_value(e.price) },
+            price: if e.price == 0 {
+                0.0
+            } else {
+                self.prices.to_value(e.price)
+            },
             size: self.sizes.qty_value(e.qty),
             leaves: self.sizes.qty_value(e.leaves),
             reason: reason_str(e.reason),
@@ -193,7 +214,17 @@ impl PyMatchingEngine {
         lots: i64,
         ts: TimestampNs,
     ) -> i64 {
-        let row = [op, order_id, side, order_type, time_in_force, price_ticks, stop_ticks, lots, ts];
+        let row = [
+            op,
+            order_id,
+            side,
+            order_type,
+            time_in_force,
+            price_ticks,
+            stop_ticks,
+            lots,
+            ts,
+        ];
         match crate::batch::decode(&row) {
             Some(cmd) => match self.engine.apply(&cmd) {
                 Ok(()) => 0,
@@ -256,11 +287,7 @@ impl PyMatchingEngine {
         &mut self,
         py: Python<'py>,
         ops: PyReadonlyArray2<'py, i64>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<i64>>,
-        Bound<'py, PyArray2<i64>>,
-        Bound<'py, PyArray2<i64>>,
-    )> {
+    ) -> PyResult<BatchOutput<'py>> {
         if ops.shape()[1] != COLUMNS {
             return Err(PyValueError::new_err(format!(
                 "ops must have shape (n, {COLUMNS}), got {:?}",
@@ -283,7 +310,14 @@ impl PyMatchingEngine {
                 .trades
                 .drain(..)
                 .flat_map(|t| {
-                    [t.maker.0 as i64, t.taker.0 as i64, t.price, t.qty as i64, t.aggressor as i64, t.ts]
+                    [
+                        t.maker.0 as i64,
+                        t.taker.0 as i64,
+                        t.price,
+                        t.qty as i64,
+                        t.aggressor as i64,
+                        t.ts,
+                    ]
                 })
                 .collect();
             let events: Vec<i64> = engine
@@ -310,7 +344,11 @@ impl PyMatchingEngine {
                 .map_err(|e| PyValueError::new_err(e.to_string()))?;
             Ok(PyArray2::from_owned_array(py, arr))
         };
-        Ok((to_array(trades, 6)?, to_array(events, 7)?, to_array(errors, 2)?))
+        Ok((
+            to_array(trades, 6)?,
+            to_array(events, 7)?,
+            to_array(errors, 2)?,
+        ))
     }
 
     fn best_bid(&self) -> Option<(f64, f64)> {
@@ -331,12 +369,22 @@ impl PyMatchingEngine {
     #[pyo3(signature = (side, levels = 10))]
     fn depth(&self, side: &Bound<'_, PyAny>, levels: usize) -> PyResult<Vec<(f64, f64, u32)>> {
         let side = super::convert::side(side)?;
-        Ok(depth_list(self.engine.book(), side, levels, &self.prices, &self.sizes))
+        Ok(depth_list(
+            self.engine.book(),
+            side,
+            levels,
+            &self.prices,
+            &self.sizes,
+        ))
     }
 
     /// Top levels in integer ticks and lots: (price_ticks, lots, order count).
     #[pyo3(signature = (side, levels = 10))]
-    fn depth_ticks(&self, side: &Bound<'_, PyAny>, levels: usize) -> PyResult<Vec<(i64, u64, u32)>> {
+    fn depth_ticks(
+        &self,
+        side: &Bound<'_, PyAny>,
+        levels: usize,
+    ) -> PyResult<Vec<(i64, u64, u32)>> {
         let side = super::convert::side(side)?;
         Ok(self
             .engine
@@ -367,7 +415,9 @@ impl PyMatchingEngine {
 
     #[getter]
     fn last_trade_price(&self) -> Option<f64> {
-        self.engine.last_trade_price().map(|p| self.prices.to_value(p))
+        self.engine
+            .last_trade_price()
+            .map(|p| self.prices.to_value(p))
     }
 
     /// Raises AssertionError if an internal invariant is broken (for tests).
@@ -382,4 +432,3 @@ impl PyMatchingEngine {
         self.engine.book().len()
     }
 }
-

@@ -71,7 +71,9 @@ pub fn generate_stream<'py>(
     mid_ticks: i64,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
     if mid_ticks <= 100 {
-        return Err(InvalidParameterError::new_err("mid_ticks must be above 100"));
+        return Err(InvalidParameterError::new_err(
+            "mid_ticks must be above 100",
+        ));
     }
     let rows = py.detach(|| generate(n, seed, mid_ticks));
     let arr = Array2::from_shape_vec((n, COLUMNS), rows)
@@ -98,7 +100,9 @@ pub fn bench_matching_native<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let rows: Vec<i64> = ops.as_array().iter().copied().collect();
     if rows.len() % COLUMNS != 0 || rows.is_empty() {
-        return Err(PyValueError::new_err("ops must be a non-empty (n, 9) array"));
+        return Err(PyValueError::new_err(
+            "ops must be a non-empty (n, 9) array",
+        ));
     }
     let n = rows.len() / COLUMNS;
     let (mut times, latencies, trades, errors) = py.detach(|| {
@@ -107,11 +111,16 @@ pub fn bench_matching_native<'py>(
         let mut errors = 0usize;
         for _ in 0..repeats.max(1) {
             let mut engine = MatchingEngine::with_capacity(n / 4 + 16);
+            trades = 0;
+            errors = 0;
             let start = Instant::now();
-            let errs = apply_rows(&mut engine, &rows);
+            // Events are consumed in chunks, as a live consumer would.
+            for chunk in rows.chunks(4096 * COLUMNS) {
+                errors += apply_rows(&mut engine, chunk).len();
+                trades += engine.trades.len();
+                engine.clear_output();
+            }
             times.push(start.elapsed().as_secs_f64());
-            trades = engine.trades.len();
-            errors = errs.len();
         }
         let mut engine = MatchingEngine::with_capacity(n / 4 + 16);
         let mut latencies = Vec::with_capacity(n);

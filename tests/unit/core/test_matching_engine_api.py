@@ -119,7 +119,8 @@ def test_batch_api_matches_per_call_api_on_a_seeded_stream() -> None:
     batch = MatchingEngine()
     trades, events, errors = batch.apply_batch(ops)
     assert errors.shape == (0, 2)
-    assert trades.shape[1] == 6 and len(trades) > 100
+    assert trades.shape[1] == 6
+    assert len(trades) > 100
     per_call = MatchingEngine()
     codes = [per_call.apply(*row) for row in ops.tolist()]
     assert set(codes) == {0}
