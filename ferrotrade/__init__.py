@@ -9,12 +9,16 @@ from __future__ import annotations
 import logging
 
 from ferrotrade._ferrotrade_core import (
+    BarMatchingEngine,
     EventKind,
+    FifoTracker,
     MatchingEngine,
     OrderBook,
     OrderEvent,
+    OpenLot,
     OrderType,
     RestingOrder,
+    RoundTrip,
     Side,
     TimeInForce,
     Trade,
@@ -23,13 +27,17 @@ from ferrotrade._ferrotrade_core import (
 from ferrotrade.errors import FerrotradeError
 
 __all__ = [
+    "BarMatchingEngine",
     "EventKind",
+    "FifoTracker",
     "FerrotradeError",
     "MatchingEngine",
     "OrderBook",
     "OrderEvent",
+    "OpenLot",
     "OrderType",
     "RestingOrder",
+    "RoundTrip",
     "Side",
     "TimeInForce",
     "Trade",

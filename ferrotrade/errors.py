@@ -11,6 +11,7 @@ __all__ = [
     "DataFormatError",
     "DuplicateOrderIdError",
     "FerrotradeError",
+    "InvalidBarError",
     "InvalidOrderError",
     "InvalidParameterError",
     "InvalidPriceError",
@@ -63,6 +64,11 @@ class QuantityOverflowError(FerrotradeError, OverflowError):
 
 class DataFormatError(FerrotradeError, ValueError):
     """A malformed input file; the message names the file and line."""
+
+
+class InvalidBarError(FerrotradeError, ValueError):
+    """A bar that cannot be real: non-finite or non-positive prices, high below low, open or
+    close outside the range, negative volume, or a timestamp not after the previous bar's."""
 
 
 class InvalidParameterError(FerrotradeError, ValueError):

@@ -40,3 +40,37 @@ pub(crate) fn lobster_err(e: LobsterError) -> PyErr {
         _ => DataFormatError::new_err(e.to_string()),
     }
 }
+
+pyo3::import_exception!(ferrotrade.errors, InvalidBarError);
+
+pub(crate) fn bar_err(e: crate::bar_matching::BarMatchingError) -> PyErr {
+    use crate::bar_matching::BarMatchingError as E;
+    let msg = e.to_string();
+    match e {
+        E::InvalidMaxVolumePct(_) | E::InvalidSlippageBps(_) => InvalidParameterError::new_err(msg),
+        E::InvalidBarPrice { .. } | E::InconsistentBar { .. } | E::BarOutOfOrder { .. } => {
+            InvalidBarError::new_err(msg)
+        }
+        E::InvalidQuantity(_) => InvalidQuantityError::new_err(msg),
+        E::MissingLimitPrice { .. } | E::MissingStopPrice { .. } => MissingPriceError::new_err(msg),
+        E::InvalidLimitPrice { .. } | E::InvalidStopPrice { .. } => InvalidPriceError::new_err(msg),
+        E::DuplicateOrderId(_) => DuplicateOrderIdError::new_err(msg),
+        E::UnknownOrderId(_) => UnknownOrderIdError::new_err(msg),
+    }
+}
+
+pub(crate) fn tracker_err(e: crate::tracker::TrackerError) -> PyErr {
+    use crate::tracker::TrackerError as E;
+    let msg = e.to_string();
+    let inner = match &e {
+        E::InBatch { source, .. } => source.as_ref(),
+        other => other,
+    };
+    match inner {
+        E::InvalidLotSize(_) => InvalidParameterError::new_err(msg),
+        E::InvalidQuantity => InvalidQuantityError::new_err(msg),
+        E::InvalidPrice(_) => InvalidPriceError::new_err(msg),
+        E::InvalidFee(_) | E::OutOfOrderFill { .. } => InvalidParameterError::new_err(msg),
+        E::PositionOverflow { .. } | E::InBatch { .. } => QuantityOverflowError::new_err(msg),
+    }
+}
