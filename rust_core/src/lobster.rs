@@ -124,44 +124,95 @@ pub fn parse_messages(text: &[u8]) -> Result<Vec<Message>, LobsterError> {
     Ok(out)
 }
 
+/// A parsed orderbook file, stored flat (one allocation per side, not per row): row *i*'s
+/// occupied levels are `asks(i)` and `bids(i)`, best first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Orderbook {
+    pub levels: usize,
+    asks: Vec<(Price, Qty)>,
+    bids: Vec<(Price, Qty)>,
+    ask_counts: Vec<u16>,
+    bid_counts: Vec<u16>,
+}
+
+impl Orderbook {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ask_counts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ask_counts.is_empty()
+    }
+
+    /// Occupied ask levels of row `i`, best first.
+    pub fn asks(&self, i: usize) -> &[(Price, Qty)] {
+        let start = i * self.levels;
+        &self.asks[start..start + self.ask_counts[i] as usize]
+    }
+
+    /// Occupied bid levels of row `i`, best first.
+    pub fn bids(&self, i: usize) -> &[(Price, Qty)] {
+        let start = i * self.levels;
+        &self.bids[start..start + self.bid_counts[i] as usize]
+    }
+
+    /// Row `i` as an owned value (for reports).
+    pub fn row(&self, i: usize) -> BookRow {
+        BookRow {
+            asks: self.asks(i).to_vec(),
+            bids: self.bids(i).to_vec(),
+        }
+    }
+}
+
 /// Parses a LOBSTER orderbook file with `levels` levels per row.
-pub fn parse_orderbook(text: &[u8], levels: usize) -> Result<Vec<BookRow>, LobsterError> {
-    let mut out = Vec::with_capacity(text.len() / (levels * 28).max(1));
+pub fn parse_orderbook(text: &[u8], levels: usize) -> Result<Orderbook, LobsterError> {
+    let rows_hint = text.len() / (levels * 28).max(1);
+    let mut book = Orderbook {
+        levels,
+        asks: Vec::with_capacity(rows_hint * levels),
+        bids: Vec::with_capacity(rows_hint * levels),
+        ask_counts: Vec::with_capacity(rows_hint),
+        bid_counts: Vec::with_capacity(rows_hint),
+    };
+    let mut scratch = vec![0i64; levels * 4 + 1];
     for (i, line) in lines(text) {
         let bad = |reason: String| LobsterError::BadOrderbook {
             line: i + 1,
             reason,
         };
-        let mut row = BookRow {
-            asks: Vec::with_capacity(levels),
-            bids: Vec::with_capacity(levels),
-        };
-        let mut fields = line.split(|&b| b == b',');
-        for _ in 0..levels {
-            let mut vals = [0i64; 4];
-            for v in vals.iter_mut() {
-                let f = fields
-                    .next()
-                    .ok_or_else(|| bad(format!("expected {} columns", levels * 4)))?;
-                *v = parse_int(f).ok_or_else(|| bad("bad number".to_string()))?;
-            }
-            let [ap, asz, bp, bsz] = vals;
+        let (mut n_ask, mut n_bid) = (0u16, 0u16);
+        let count = parse_int_row(line, &mut scratch)
+            .ok_or_else(|| bad("a field is not an integer".to_string()))?;
+        if count != levels * 4 {
+            return Err(bad(format!(
+                "expected {} columns, found {count}",
+                levels * 4
+            )));
+        }
+        for vals in scratch[..count].chunks_exact(4) {
+            let [ap, asz, bp, bsz] = [vals[0], vals[1], vals[2], vals[3]];
             if asz < 0 || bsz < 0 {
                 return Err(bad("negative size".to_string()));
             }
             if ap != EMPTY_ASK_PRICE && asz > 0 {
-                row.asks.push((ap, asz as Qty));
+                book.asks.push((ap, asz as Qty));
+                n_ask += 1;
             }
             if bp != -EMPTY_ASK_PRICE && bsz > 0 {
-                row.bids.push((bp, bsz as Qty));
+                book.bids.push((bp, bsz as Qty));
+                n_bid += 1;
             }
         }
-        if fields.next().is_some() {
-            return Err(bad(format!("more than {} columns", levels * 4)));
-        }
-        out.push(row);
+        // Pad to a fixed stride so that row i starts at i * levels.
+        let stride_end = (book.ask_counts.len() + 1) * levels;
+        book.asks.resize(stride_end, (0, 0));
+        book.bids.resize(stride_end, (0, 0));
+        book.ask_counts.push(n_ask);
+        book.bid_counts.push(n_bid);
     }
-    Ok(out)
+    Ok(book)
 }
 
 /// Parses both files and replays them.
@@ -181,7 +232,7 @@ pub fn replay_files(
 /// Replays parsed messages against parsed rows; see the module docs.
 pub fn replay(
     messages: &[Message],
-    rows: &[BookRow],
+    rows: &Orderbook,
     levels: usize,
 ) -> Result<ReplayStats, LobsterError> {
     if messages.len() != rows.len() {
@@ -203,11 +254,14 @@ pub fn replay(
         },
         scratch: Vec::with_capacity(levels + 1),
     };
-    replay.seed_side(Side::Sell, &rows[0].asks);
-    replay.seed_side(Side::Buy, &rows[0].bids);
-    for (i, (msg, row)) in messages.iter().zip(rows).enumerate().skip(1) {
+    if rows.levels != levels {
+        return Err(LobsterError::BadLevels(rows.levels));
+    }
+    replay.seed_side(Side::Sell, rows.asks(0));
+    replay.seed_side(Side::Buy, rows.bids(0));
+    for (i, msg) in messages.iter().enumerate().skip(1) {
         replay.apply(msg);
-        replay.check(i, row);
+        replay.check(i, rows);
     }
     Ok(replay.stats)
 }
@@ -326,12 +380,12 @@ impl Replay {
         }
     }
 
-    fn check(&mut self, row_index: usize, row: &BookRow) {
+    fn check(&mut self, row_index: usize, rows: &Orderbook) {
         self.stats.rows_checked += 1;
         self.truncate(Side::Sell);
         self.truncate(Side::Buy);
-        let asks_ok = self.check_side(Side::Sell, &row.asks);
-        let bids_ok = self.check_side(Side::Buy, &row.bids);
+        let asks_ok = self.check_side(Side::Sell, rows.asks(row_index));
+        let bids_ok = self.check_side(Side::Buy, rows.bids(row_index));
         if asks_ok && bids_ok {
             self.stats.rows_matched += 1;
             return;
@@ -340,7 +394,7 @@ impl Replay {
         if self.stats.first_mismatch.is_none() {
             self.stats.first_mismatch = Some(Mismatch {
                 row: row_index,
-                expected: row.clone(),
+                expected: rows.row(row_index),
                 got: BookRow {
                     asks: self.snapshot(Side::Sell),
                     bids: self.snapshot(Side::Buy),
@@ -348,8 +402,8 @@ impl Replay {
             });
         }
         for (side, ok, want) in [
-            (Side::Sell, asks_ok, &row.asks),
-            (Side::Buy, bids_ok, &row.bids),
+            (Side::Sell, asks_ok, rows.asks(row_index)),
+            (Side::Buy, bids_ok, rows.bids(row_index)),
         ] {
             if !ok {
                 for o in self.book.depth(side, usize::MAX) {
@@ -409,6 +463,42 @@ fn lines(text: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .enumerate()
         .filter(|(_, l)| !l.is_empty())
+}
+
+/// Parses a line of comma-separated integers into `out` in one pass; returns how many, or
+/// None for a malformed field or more fields than `out` holds. Fields of up to 18 digits
+/// cannot overflow.
+fn parse_int_row(line: &[u8], out: &mut [i64]) -> Option<usize> {
+    let mut n = 0;
+    let mut value: i64 = 0;
+    let mut digits = 0u32;
+    let mut negative = false;
+    for &b in line {
+        match b {
+            b'0'..=b'9' => {
+                value = value * 10 + (b - b'0') as i64;
+                digits += 1;
+                if digits > 18 {
+                    return None;
+                }
+            }
+            b'-' if digits == 0 && !negative => negative = true,
+            b',' => {
+                if digits == 0 {
+                    return None;
+                }
+                *out.get_mut(n)? = if negative { -value } else { value };
+                n += 1;
+                (value, digits, negative) = (0, 0, false);
+            }
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    *out.get_mut(n)? = if negative { -value } else { value };
+    Some(n + 1)
 }
 
 fn parse_int(field: &[u8]) -> Option<i64> {
