@@ -279,10 +279,14 @@ impl PyMatchingEngine {
     }
 
     /// Applies many commands at once, with the GIL released. `ops` is an int64 array of shape
-    /// (n, 9): [op, id, side, order_type, tif, price_ticks, stop_ticks, lots, ts] (see
-    /// `ferrotrade.batch`). Returns (trades (m, 6): [maker, taker, price_ticks, lots, aggressor,
-    /// ts]; events (k, 7): [kind, id, ts, price_ticks, lots, leaves, reason]; errors (e, 2):
-    /// [row, code]). A failing row changes nothing; the others apply.
+    /// (n, 9): [op, id, side, order_type, tif, price_ticks, stop_ticks, lots, ts] with op 0
+    /// submit, 1 cancel, 2 modify (new lots, and price or 0 to keep it), 3 session end; side
+    /// 0 buy, 1 sell; order_type 0 limit, 1 market, 2 stop, 3 stop-limit; tif 0 GTC, 1 IOC,
+    /// 2 FOK, 3 DAY; a price of 0 means none. Returns (trades (m, 6): [maker, taker,
+    /// price_ticks, lots, aggressor, ts]; events (k, 7): [kind, id, ts, price_ticks, lots,
+    /// leaves, reason]; errors (e, 2): [row, code] with codes 1 malformed, 2 duplicate id,
+    /// 3 unknown id, 4 invalid quantity, 5 invalid price, 6 missing price, 7 overflow). A
+    /// failing row changes nothing; the others apply.
     fn apply_batch<'py>(
         &mut self,
         py: Python<'py>,
