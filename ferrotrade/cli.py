@@ -73,6 +73,37 @@ def _bench_matching(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_actors(args: argparse.Namespace) -> int:
+    from actors.bench import run_actor_benchmark
+    from ferrotrade.machine import describe_machine
+
+    if args.messages < 100 or args.latency_samples < 10:
+        raise SystemExit("ferrotrade: --messages must be >= 100 and --latency-samples >= 10")
+    result = run_actor_benchmark(messages=args.messages, latency_samples=args.latency_samples)
+    result["machine"] = describe_machine()
+    if args.json:
+        _print_json(result)
+        return 0
+    print("Actor pipeline benchmark (data -> strategy -> risk -> execution -> portfolio)")
+    for label, key in [
+        ("deterministic host", "deterministic_msgs_per_s"),
+        ("actor host", "actor_msgs_per_s"),
+        ("bare Pykka (baseline)", "bare_pykka_msgs_per_s"),
+        ("plain function calls", "function_calls_per_s"),
+    ]:
+        print(f"  {label:<24}{result[key]:>14,.0f} msgs/s")
+    for label, key in [
+        ("tick-to-order, actor host", "tick_to_order_us"),
+        ("bare Pykka (baseline)", "bare_pykka_tick_to_order_us"),
+    ]:
+        lat = result[key]
+        print(
+            f"  {label:<28} p50 {lat['p50']:.0f} us  p99 {lat['p99']:.0f} us  "
+            f"p99.9 {lat['p999']:.0f} us"
+        )
+    return 0
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ferrotrade", description="Actor-based algorithmic trading with a Rust core."
@@ -97,6 +128,11 @@ def _build_parser() -> argparse.ArgumentParser:
     matching.add_argument("--repeats", type=int, default=5)
     matching.add_argument("--json", action="store_true", help="print one JSON object")
     matching.set_defaults(handler=_bench_matching)
+    actors = bench_cmds.add_parser("actors", help="actor pipeline throughput and latency")
+    actors.add_argument("--messages", type=int, default=20_000)
+    actors.add_argument("--latency-samples", type=int, default=2_000)
+    actors.add_argument("--json", action="store_true", help="print one JSON object")
+    actors.set_defaults(handler=_bench_actors)
     return parser
 
 

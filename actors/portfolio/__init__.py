@@ -1,0 +1,6 @@
+"""Portfolio actor: cash, positions, P&L and equity, rebuilt from the fill ledger on demand."""
+
+from actors.portfolio.component import PortfolioComponent
+from actors.portfolio.ledger import Book, PositionState, apply_fill
+
+__all__ = ["Book", "PortfolioComponent", "PositionState", "apply_fill"]
