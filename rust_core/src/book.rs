@@ -7,13 +7,14 @@
 //! - the book itself never matches: [`OrderBook::add`] rests an order as given. Crossing is
 //!   prevented by the caller (the [`crate::matching`] engine takes liquidity first).
 //!
-//! Shape: per side an ordered map (`BTreeMap`) of price → level slot; each level is an intrusive
-//! doubly linked FIFO of order slots in an arena with a free list; an id → slot hash map. Every
-//! node knows its level slot, so cancel is O(1) whatever the queue depth: no scan of the level,
-//! and the ordered map is touched only when a level empties. An ordered map rather than a
-//! tick-indexed array because replayed and user books have unbounded price ranges.
-
-use std::collections::BTreeMap;
+//! Shape: per side a [`Ladder`] — a sorted array of (price, level slot) with the best price at
+//! the end, so the touch is read in O(1) and levels near it (where almost all activity is) are
+//! inserted and removed by moving a few entries; each level is an intrusive doubly linked FIFO
+//! of order slots in an arena with a free list; an id → slot hash map. Every node knows its
+//! level slot, so cancel is O(1) whatever the queue depth: no scan of the level, and the ladder
+//! is touched only when a level empties. A sorted array rather than a tick-indexed one because
+//! replayed and user books have unbounded price ranges; rather than a `BTreeMap` because it is
+//! contiguous (measured faster on the benchmark stream).
 
 use rustc_hash::FxHashMap;
 use thiserror::Error;
@@ -84,16 +85,118 @@ struct Level {
     tail: u32,
 }
 
+/// One side's occupied prices, sorted so that the best price is last. Prices are stored as
+/// keys that grow toward the best: the price for bids, its negation for asks.
+#[derive(Debug, Clone)]
+struct Ladder {
+    sign: i64,
+    keys: Vec<i64>,
+    slots: Vec<u32>,
+}
+
+impl Ladder {
+    fn new(side: Side) -> Self {
+        Ladder {
+            sign: if side == Side::Buy { 1 } else { -1 },
+            keys: Vec::new(),
+            slots: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Position of `price`, or where it would go; looks at the top few levels first.
+    #[inline]
+    fn find(&self, price: Price) -> Result<usize, usize> {
+        let key = price * self.sign;
+        let n = self.keys.len();
+        let near = n.saturating_sub(8);
+        for i in (near..n).rev() {
+            let k = self.keys[i];
+            if k == key {
+                return Ok(i);
+            }
+            if k < key {
+                return Err(i + 1);
+            }
+        }
+        self.keys[..near].binary_search(&key)
+    }
+
+    #[inline]
+    fn get(&self, price: Price) -> Option<u32> {
+        self.find(price).ok().map(|i| self.slots[i])
+    }
+
+    #[inline]
+    fn insert(&mut self, price: Price, slot: u32) {
+        if let Err(i) = self.find(price) {
+            self.keys.insert(i, price * self.sign);
+            self.slots.insert(i, slot);
+        }
+    }
+
+    #[inline]
+    fn remove(&mut self, price: Price) {
+        if let Ok(i) = self.find(price) {
+            self.keys.remove(i);
+            self.slots.remove(i);
+        }
+    }
+
+    #[inline]
+    fn best(&self) -> Option<(Price, u32)> {
+        let i = self.keys.len().checked_sub(1)?;
+        Some((self.keys[i] * self.sign, self.slots[i]))
+    }
+
+    #[inline]
+    fn worst(&self) -> Option<(Price, u32)> {
+        Some((*self.keys.first()? * self.sign, self.slots[0]))
+    }
+
+    /// (price, slot) pairs, best first.
+    fn iter_best_first(&self) -> impl Iterator<Item = (Price, u32)> + '_ {
+        self.keys
+            .iter()
+            .zip(&self.slots)
+            .rev()
+            .map(|(&k, &s)| (k * self.sign, s))
+    }
+
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.slots.clear();
+    }
+}
+
 /// The book. See the module docs for the invariants.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct OrderBook {
     nodes: Vec<Node>,
     free_nodes: Vec<u32>,
     levels: Vec<Level>,
     free_levels: Vec<u32>,
     index: FxHashMap<OrderId, u32>,
-    bids: BTreeMap<Price, u32>,
-    asks: BTreeMap<Price, u32>,
+    bids: Ladder,
+    asks: Ladder,
+}
+
+impl Default for OrderBook {
+    fn default() -> Self {
+        OrderBook {
+            nodes: Vec::new(),
+            free_nodes: Vec::new(),
+            levels: Vec::new(),
+            free_levels: Vec::new(),
+            index: FxHashMap::default(),
+            bids: Ladder::new(Side::Buy),
+            asks: Ladder::new(Side::Sell),
+        }
+    }
 }
 
 impl OrderBook {
@@ -135,34 +238,28 @@ impl OrderBook {
     #[inline]
     pub fn best_bid(&self) -> Option<(Price, Qty)> {
         self.bids
-            .last_key_value()
-            .map(|(p, &l)| (*p, self.levels[l as usize].qty))
+            .best()
+            .map(|(p, l)| (p, self.levels[l as usize].qty))
     }
 
     /// Best (lowest) ask as (price, aggregated qty).
     #[inline]
     pub fn best_ask(&self) -> Option<(Price, Qty)> {
         self.asks
-            .first_key_value()
-            .map(|(p, &l)| (*p, self.levels[l as usize].qty))
+            .best()
+            .map(|(p, l)| (p, self.levels[l as usize].qty))
     }
 
     /// Best price on `side`.
     #[inline]
     pub fn best_price(&self, side: Side) -> Option<Price> {
-        match side {
-            Side::Buy => self.bids.last_key_value().map(|(p, _)| *p),
-            Side::Sell => self.asks.first_key_value().map(|(p, _)| *p),
-        }
+        self.side_map(side).best().map(|(p, _)| p)
     }
 
     /// Worst (deepest) price on `side`.
     #[inline]
     pub fn worst_price(&self, side: Side) -> Option<Price> {
-        match side {
-            Side::Buy => self.bids.first_key_value().map(|(p, _)| *p),
-            Side::Sell => self.asks.last_key_value().map(|(p, _)| *p),
-        }
+        self.side_map(side).worst().map(|(p, _)| p)
     }
 
     /// Number of occupied price levels on `side`.
@@ -198,24 +295,20 @@ impl OrderBook {
 
     /// Top `n` levels of `side`, best first, appended to `out` (allocation-free replay).
     pub fn depth_into(&self, side: Side, n: usize, out: &mut Vec<LevelView>) {
-        let view = |(_, &l): (&Price, &u32)| {
+        out.extend(self.side_map(side).iter_best_first().take(n).map(|(_, l)| {
             let lv = &self.levels[l as usize];
             LevelView {
                 price: lv.price,
                 qty: lv.qty,
                 count: lv.count,
             }
-        };
-        match side {
-            Side::Buy => out.extend(self.bids.iter().rev().take(n).map(view)),
-            Side::Sell => out.extend(self.asks.iter().take(n).map(view)),
-        }
+        }));
     }
 
     /// The orders at one price level in queue order.
     pub fn level_orders(&self, side: Side, price: Price) -> Vec<RestingOrder> {
         let mut out = Vec::new();
-        if let Some(&l) = self.side_map(side).get(&price) {
+        if let Some(l) = self.side_map(side).get(price) {
             let mut cur = self.levels[l as usize].head;
             while cur != NIL {
                 out.push(self.nodes[cur as usize].order);
@@ -228,8 +321,11 @@ impl OrderBook {
     /// Every resting order, bids best-first then asks best-first, each level in queue order.
     pub fn orders(&self) -> Vec<RestingOrder> {
         let mut out = Vec::with_capacity(self.len());
-        let levels = self.bids.values().rev().chain(self.asks.values());
-        for &l in levels {
+        let levels = self
+            .bids
+            .iter_best_first()
+            .chain(self.asks.iter_best_first());
+        for (_, l) in levels {
             let mut cur = self.levels[l as usize].head;
             while cur != NIL {
                 out.push(self.nodes[cur as usize].order);
@@ -250,7 +346,7 @@ impl OrderBook {
         if self.index.contains_key(&order.id) {
             return Err(BookError::DuplicateOrderId(order.id));
         }
-        let existing = self.side_map(order.side).get(&order.price).copied();
+        let existing = self.side_map(order.side).get(order.price);
         if let Some(l) = existing {
             if self.levels[l as usize].qty.checked_add(order.qty).is_none() {
                 return Err(BookError::Overflow(order.price));
@@ -330,8 +426,8 @@ impl OrderBook {
         // Check the re-add cannot overflow before touching anything.
         let target_level_qty = self
             .side_map(old.side)
-            .get(&new_price)
-            .map(|&l| self.levels[l as usize].qty)
+            .get(new_price)
+            .map(|l| self.levels[l as usize].qty)
             .unwrap_or(0);
         let after_removal = if new_price == old.price {
             target_level_qty - old.qty
@@ -359,20 +455,14 @@ impl OrderBook {
             total = total.saturating_add(lv.qty);
             total >= want
         };
-        match side {
-            Side::Sell => {
-                for (&p, &l) in self.asks.iter() {
-                    if limit.is_some_and(|lim| p > lim) || take(&self.levels[l as usize]) {
-                        break;
-                    }
-                }
-            }
-            Side::Buy => {
-                for (&p, &l) in self.bids.iter().rev() {
-                    if limit.is_some_and(|lim| p < lim) || take(&self.levels[l as usize]) {
-                        break;
-                    }
-                }
+        for (p, l) in self.side_map(side).iter_best_first() {
+            let beyond = match (side, limit) {
+                (_, None) => false,
+                (Side::Sell, Some(lim)) => p > lim,
+                (Side::Buy, Some(lim)) => p < lim,
+            };
+            if beyond || take(&self.levels[l as usize]) {
+                break;
             }
         }
         total.min(want)
@@ -390,11 +480,9 @@ impl OrderBook {
     ) -> Qty {
         let start = qty;
         while qty > 0 {
-            let best = match side {
-                Side::Sell => self.asks.first_key_value(),
-                Side::Buy => self.bids.last_key_value(),
+            let Some((price, l)) = self.side_map(side).best() else {
+                break;
             };
-            let Some((&price, &l)) = best else { break };
             let crosses = match (side, limit) {
                 (_, None) => true,
                 (Side::Sell, Some(lim)) => price <= lim,
@@ -459,8 +547,13 @@ impl OrderBook {
             }
         }
         let mut seen = 0usize;
-        for (side, map) in [(Side::Buy, &self.bids), (Side::Sell, &self.asks)] {
-            for (&price, &l) in map.iter() {
+        for (side, ladder) in [(Side::Buy, &self.bids), (Side::Sell, &self.asks)] {
+            if ladder.keys.windows(2).any(|w| w[0] >= w[1])
+                || ladder.keys.len() != ladder.slots.len()
+            {
+                return Err(format!("{side:?} ladder is not strictly sorted"));
+            }
+            for (price, l) in ladder.iter_best_first() {
                 let lv = &self.levels[l as usize];
                 if lv.price != price {
                     return Err(format!(
@@ -504,7 +597,7 @@ impl OrderBook {
     }
 
     #[inline]
-    fn side_map(&self, side: Side) -> &BTreeMap<Price, u32> {
+    fn side_map(&self, side: Side) -> &Ladder {
         match side {
             Side::Buy => &self.bids,
             Side::Sell => &self.asks,
@@ -512,7 +605,7 @@ impl OrderBook {
     }
 
     #[inline]
-    fn side_map_mut(&mut self, side: Side) -> &mut BTreeMap<Price, u32> {
+    fn side_map_mut(&mut self, side: Side) -> &mut Ladder {
         match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -591,7 +684,7 @@ impl OrderBook {
         level.count -= 1;
         if level.count == 0 {
             let price = level.price;
-            self.side_map_mut(node.order.side).remove(&price);
+            self.side_map_mut(node.order.side).remove(price);
             self.free_levels.push(node.level);
         }
         self.free_nodes.push(slot);
