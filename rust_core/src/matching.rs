@@ -265,7 +265,7 @@ impl MatchingEngine {
 
     /// True when `id` is resting or pending.
     pub fn is_live(&self, id: OrderId) -> bool {
-        self.book.contains(id) || self.stop_index.contains_key(&id)
+        self.book.contains(id) || (!self.stop_index.is_empty() && self.stop_index.contains_key(&id))
     }
 
     /// Removes and returns buffered trades and events.
@@ -518,7 +518,7 @@ impl MatchingEngine {
             };
             // Cannot fail: the id is not live, qty > 0, price validated, and a single order
             // cannot overflow a level whose total already fits... unless it would; then cancel.
-            if self.book.add(order).is_err() {
+            if self.book.add_new(order).is_err() {
                 self.events.push(OrderEvent {
                     qty: leaves,
                     ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
