@@ -168,6 +168,53 @@ impl Orderbook {
 
 /// Parses a LOBSTER orderbook file with `levels` levels per row.
 pub fn parse_orderbook(text: &[u8], levels: usize) -> Result<Orderbook, LobsterError> {
+    parse_orderbook_lines(text, levels, 0)
+}
+
+/// Parses both files on two threads (the orderbook file, the larger, in two halves), giving
+/// exactly what [`parse_messages`] and [`parse_orderbook`] give, errors included.
+pub fn parse_files(
+    messages: &[u8],
+    orderbook: &[u8],
+    levels: usize,
+) -> Result<(Vec<Message>, Orderbook), LobsterError> {
+    let mid = orderbook.len() / 2;
+    let split = orderbook[mid..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(orderbook.len(), |p| mid + p + 1);
+    let (head, tail) = orderbook.split_at(split);
+    let lines_before_tail = head.iter().filter(|&&b| b == b'\n').count();
+    let (msgs, first, second) = std::thread::scope(|scope| {
+        let tail_job = scope.spawn(|| parse_orderbook_lines(tail, levels, lines_before_tail));
+        let msgs = parse_messages(messages);
+        let first = parse_orderbook_lines(head, levels, 0);
+        let second = tail_job
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (msgs, first, second)
+    });
+    let msgs = msgs?;
+    let mut book = first?;
+    book.append(second?);
+    Ok((msgs, book))
+}
+
+impl Orderbook {
+    fn append(&mut self, mut other: Orderbook) {
+        self.asks.append(&mut other.asks);
+        self.bids.append(&mut other.bids);
+        self.ask_counts.append(&mut other.ask_counts);
+        self.bid_counts.append(&mut other.bid_counts);
+    }
+}
+
+/// [`parse_orderbook`] of a part of a file whose first line is line `first_line + 1`.
+fn parse_orderbook_lines(
+    text: &[u8],
+    levels: usize,
+    first_line: usize,
+) -> Result<Orderbook, LobsterError> {
     let rows_hint = text.len() / (levels * 28).max(1);
     let mut book = Orderbook {
         levels,
@@ -179,7 +226,7 @@ pub fn parse_orderbook(text: &[u8], levels: usize) -> Result<Orderbook, LobsterE
     let mut scratch = vec![0i64; levels * 4 + 1];
     for (i, line) in lines(text) {
         let bad = |reason: String| LobsterError::BadOrderbook {
-            line: i + 1,
+            line: first_line + i + 1,
             reason,
         };
         let (mut n_ask, mut n_bid) = (0u16, 0u16);
@@ -224,8 +271,7 @@ pub fn replay_files(
     if levels == 0 || levels > 200 {
         return Err(LobsterError::BadLevels(levels));
     }
-    let msgs = parse_messages(messages)?;
-    let rows = parse_orderbook(orderbook, levels)?;
+    let (msgs, rows) = parse_files(messages, orderbook, levels)?;
     replay(&msgs, &rows, levels)
 }
 
@@ -588,6 +634,25 @@ mod tests {
         assert_eq!(m.row, 2);
         assert_eq!(m.expected.bids[0], (100, 9));
         assert_eq!(m.got.bids[0], (100, 4));
+    }
+
+    #[test]
+    fn parallel_parse_equals_serial_parse_and_numbers_lines_across_the_split() {
+        let book: String = (0..101)
+            .map(|i| format!("{},1,{},2\n", 200 + i, 100 - i % 50))
+            .collect();
+        let msgs = "1.0,1,1,1,100,1\n";
+        let (_, rows) = parse_files(msgs.as_bytes(), book.as_bytes(), 1).unwrap();
+        assert_eq!(rows, parse_orderbook(book.as_bytes(), 1).unwrap());
+        let mut broken: Vec<&str> = book.lines().collect();
+        broken[90] = "1,2,x,4";
+        let text = broken.join("\n");
+        let err = parse_files(msgs.as_bytes(), text.as_bytes(), 1).unwrap_err();
+        assert_eq!(err, parse_orderbook(text.as_bytes(), 1).unwrap_err());
+        assert!(
+            matches!(err, LobsterError::BadOrderbook { line: 91, .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::errors::{lobster_err, InvalidParameterError};
 use crate::batch::{apply_rows, COLUMNS};
-use crate::lobster::{parse_messages, parse_orderbook, replay, BookRow};
+use crate::lobster::{parse_files, replay, BookRow};
 use crate::matching::MatchingEngine;
 use crate::stream::generate;
 
@@ -38,8 +38,7 @@ pub fn lobster_replay<'py>(
     }
     let (result, parse_seconds, seconds) = py.detach(|| {
         let start = Instant::now();
-        let parsed = parse_messages(messages)
-            .and_then(|m| parse_orderbook(orderbook, levels).map(|rows| (m, rows)));
+        let parsed = parse_files(messages, orderbook, levels);
         let parse_seconds = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let result = parsed.and_then(|(m, rows)| replay(&m, &rows, levels));
