@@ -4,16 +4,22 @@ A strategy is plain, single-threaded logic hosted by the strategy component. It 
 broker SDK, never reads the wall clock (use ``snapshot.ts_event``) and never sends messages
 itself: it returns :class:`Signal` values and the host stamps and routes them. Signals may leave
 the envelope (ids, timestamps) and ``strategy_id`` empty; the component fills them in.
+
+A subclass that declares ``parameters`` (a :class:`strategies.params.ParamSchema`) gets its
+``params`` validated in ``__init__``: defaults filled in, unknown names, wrong types and
+out-of-range values refused with an error naming the parameter. Without a schema, ``params`` is
+taken as given (the subclass checks it).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from actors.ids import StrategyId
 from actors.messages import MarketSnapshot, OrderEvent, Signal
+from strategies.params import ParamSchema
 
 __all__ = ["Strategy", "StrategyParams"]
 
@@ -23,9 +29,16 @@ StrategyParams = Mapping[str, Any]
 class Strategy(ABC):
     """Subclass and implement :meth:`generate_signals`; the other hooks are optional."""
 
+    #: Declared parameters; ``None`` means "no schema, accept params as given".
+    parameters: ClassVar[ParamSchema | None] = None
+
     def __init__(self, strategy_id: StrategyId, params: StrategyParams | None = None) -> None:
         self.strategy_id = strategy_id
-        self.params: dict[str, Any] = dict(params or {})
+        schema = type(self).parameters
+        if schema is None:
+            self.params: dict[str, Any] = dict(params or {})
+        else:
+            self.params = schema.validate(type(self).__name__, params)
 
     @abstractmethod
     def generate_signals(self, snapshot: MarketSnapshot) -> Sequence[Signal]:

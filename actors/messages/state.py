@@ -42,7 +42,13 @@ class PortfolioState(Message):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RiskAssessment(Message):
-    """Risk's view after a change: drawdown, whether trading is halted and why."""
+    """Risk's view after a change: drawdown, whether trading is halted and why.
+
+    ``drawdown`` is the current fall from ``peak_equity`` (a fraction); ``max_drawdown`` the
+    worst seen. ``daily_pnl`` is equity minus the equity at the start of the (UTC) day.
+    Exposures are valued at the last known prices: gross = sum of |value|, net = signed sum,
+    ``leverage`` = gross / equity (0 when equity <= 0).
+    """
 
     equity: float
     peak_equity: float
@@ -51,3 +57,10 @@ class RiskAssessment(Message):
     halt_reasons: tuple[str, ...] = ()
     signals_checked: int = 0
     signals_rejected: int = 0
+    max_drawdown: float = 0.0
+    daily_pnl: float = 0.0
+    day_start_equity: float = 0.0
+    gross_exposure: float = 0.0
+    net_exposure: float = 0.0
+    leverage: float = 0.0
+    open_positions: int = 0

@@ -39,7 +39,12 @@ __all__ = [
 
 
 class RejectReason(StrEnum):
-    """Why risk or the venue refused an order (stable codes for logs and tests)."""
+    """Why risk or the venue refused an order (stable codes for logs and tests).
+
+    The pre-trade validator (:class:`actors.risk.OrderValidator`) answers with the seed codes
+    ``RATE_LIMIT_GLOBAL`` ... ``TOTAL_EXPOSURE_LIMIT``; ``ZERO_SIZE`` means the position sizer
+    could not size a ``target_weight`` signal (the rejection's ``reason`` says why).
+    """
 
     CIRCUIT_BREAKER = "CIRCUIT_BREAKER"
     INVALID_QUANTITY = "INVALID_QUANTITY"
@@ -49,6 +54,13 @@ class RejectReason(StrEnum):
     NO_PRICE = "NO_PRICE"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
     VENUE_REJECTED = "VENUE_REJECTED"
+    RATE_LIMIT_GLOBAL = "RATE_LIMIT_GLOBAL"
+    RATE_LIMIT_SYMBOL = "RATE_LIMIT_SYMBOL"
+    INSUFFICIENT_CAPITAL = "INSUFFICIENT_CAPITAL"
+    POSITION_SIZE_LIMIT = "POSITION_SIZE_LIMIT"
+    POSITION_VALUE_LIMIT = "POSITION_VALUE_LIMIT"
+    TOTAL_EXPOSURE_LIMIT = "TOTAL_EXPOSURE_LIMIT"
+    ZERO_SIZE = "ZERO_SIZE"
 
 
 def _check_price_for_type(
@@ -70,9 +82,14 @@ NO_STRATEGY: StrategyId = StrategyId("")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Signal(Message):
-    """A strategy's wish: BUY/SELL ``quantity``, or reach ``target_position`` (signed), or HOLD.
+    """A strategy's wish: BUY/SELL ``quantity``, or reach ``target_position`` (signed units), or
+    reach ``target_weight``, or HOLD. Exactly one of the three sizes is given for BUY/SELL.
 
-    ``price`` is the limit price for LIMIT orders and an optional reference price otherwise.
+    ``target_weight`` is pure intent, sized by risk: a signed fraction in [-1, 1] of the
+    quantity the position sizer allots to one position in ``symbol`` (+1 fully long, 0 flat,
+    -1 fully short). Risk turns it into units (:mod:`actors.risk.sizing`) and orders the
+    difference from the current position. ``price`` is the limit price for LIMIT orders and an
+    optional reference price otherwise.
     """
 
     symbol: str
@@ -86,6 +103,7 @@ class Signal(Message):
     time_in_force: TimeInForce = TimeInForce.GTC
     reason: str = ""
     confidence: float = 1.0
+    target_weight: float | None = None
 
     def __post_init__(self) -> None:
         Message.__post_init__(self)
@@ -99,13 +117,29 @@ class Signal(Message):
             raise InvalidMessageError(
                 "Signal", "target_position", self.target_position, "give quantity or target"
             )
-        if self.quantity is not None:
+        if self.target_weight is not None:
+            if self.quantity is not None or self.target_position is not None:
+                raise InvalidMessageError(
+                    "Signal",
+                    "target_weight",
+                    self.target_weight,
+                    "give one of quantity, target_position, target_weight",
+                )
+            check_finite(self, "target_weight", self.target_weight)
+            if not -1.0 <= self.target_weight <= 1.0:
+                raise InvalidMessageError(
+                    "Signal", "target_weight", self.target_weight, "must be in [-1, 1]"
+                )
+        elif self.quantity is not None:
             check_positive(self, "quantity", self.quantity)
         elif self.target_position is not None:
             check_finite(self, "target_position", self.target_position)
         elif self.action is not SignalAction.HOLD:
             raise InvalidMessageError(
-                "Signal", "quantity", None, "BUY/SELL needs quantity or target_position"
+                "Signal",
+                "quantity",
+                None,
+                "BUY/SELL needs quantity, target_position or target_weight",
             )
         check_finite(self, "confidence", self.confidence)
         if not 0.0 <= self.confidence <= 1.0:

@@ -3,12 +3,15 @@
 The legal transitions are :data:`actors.lifecycle.STRATEGY_TRANSITIONS`; anything else raises
 :class:`IllegalTransitionError`. Strategies run in load order, so several strategies reacting to
 one snapshot always emit their signals in the same order.
+
+Names resolve through :class:`strategies.registry.StrategyRegistry` (the one registry; built-in
+and user-registered names are inherited from ``strategies.registry.default_registry``), and
+parameters are validated against the strategy's schema before it is built.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,41 +19,9 @@ from actors.errors import ConfigurationError, UnknownStrategyError
 from actors.ids import StrategyId
 from actors.lifecycle import STRATEGY_TRANSITIONS, StrategyStatus
 from strategies.base import Strategy
+from strategies.registry import StrategyFactory, StrategyRegistry
 
 __all__ = ["StrategyFactory", "StrategyRegistry", "StrategyRunner", "StrategySlot"]
-
-StrategyFactory = Callable[[StrategyId, Mapping[str, Any]], Strategy]
-
-
-class StrategyRegistry:
-    """Name -> factory. Unregistered names of the form ``"package.module:Class"`` are imported."""
-
-    def __init__(self, factories: Mapping[str, StrategyFactory] | None = None) -> None:
-        self._factories: dict[str, StrategyFactory] = dict(factories or {})
-
-    def register(self, name: str, factory: StrategyFactory) -> None:
-        if name in self._factories:
-            raise ConfigurationError(f"strategy name {name!r} is already registered")
-        self._factories[name] = factory
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(sorted(self._factories))
-
-    def resolve(self, name: str) -> StrategyFactory:
-        factory = self._factories.get(name)
-        if factory is not None:
-            return factory
-        if ":" in name:
-            module_name, _, attr = name.partition(":")
-            try:
-                obj = getattr(importlib.import_module(module_name), attr)
-            except (ImportError, AttributeError) as exc:
-                raise UnknownStrategyError(f"cannot import strategy {name!r}: {exc}") from exc
-            if not (isinstance(obj, type) and issubclass(obj, Strategy)):
-                raise UnknownStrategyError(f"{name!r} is not a Strategy subclass")
-            cls: type[Strategy] = obj
-            return lambda sid, params: cls(sid, params)
-        raise UnknownStrategyError(f"no strategy registered as {name!r}")
 
 
 @dataclass(slots=True)
@@ -83,7 +54,7 @@ class StrategyRunner:
         sid = strategy_id or StrategyId(f"{name.rsplit(':', 1)[-1]}-{self._loaded}")
         if sid in self._slots:
             raise ConfigurationError(f"strategy id {sid!r} is already loaded")
-        strategy = self.registry.resolve(name)(sid, dict(params or {}))
+        strategy = self.registry.create(name, params, sid)
         self._slots[sid] = StrategySlot(sid, name, strategy)
         return sid
 
