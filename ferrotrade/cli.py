@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -104,6 +105,12 @@ def _bench_actors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from ferrotrade.sandbox import run_sandbox
+
+    return run_sandbox(args.port, args.tape, pace_s=args.pace)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ferrotrade", description="Actor-based algorithmic trading with a Rust core."
@@ -133,6 +140,14 @@ def _build_parser() -> argparse.ArgumentParser:
     actors.add_argument("--latency-samples", type=int, default=2_000)
     actors.add_argument("--json", action="store_true", help="print one JSON object")
     actors.set_defaults(handler=_bench_actors)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="local Alpaca-compatible server (REST and both streams) on 127.0.0.1"
+    )
+    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.add_argument("--tape", type=Path, default=None, help="JSONL/JSON tape to play")
+    sandbox.add_argument("--pace", type=float, default=1.0, help="seconds between tape events")
+    sandbox.set_defaults(handler=_sandbox)
     return parser
 
 
