@@ -309,26 +309,27 @@ impl PyMatchingEngine {
         let engine = &mut self.engine;
         let (trades, events, errors) = py.detach(|| {
             engine.clear_output();
-            let errors = apply_rows(engine, rows);
-            let trades: Vec<i64> = engine
-                .trades
-                .drain(..)
-                .flat_map(|t| {
-                    [
+            let (mut trades, mut events, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+            // Chunks keep the engine's buffers small and hot; each chunk's output is appended
+            // to the flat result arrays right away.
+            const CHUNK_ROWS: usize = 4096;
+            for (c, chunk) in rows.chunks(CHUNK_ROWS * COLUMNS).enumerate() {
+                let base = (c * CHUNK_ROWS) as i64;
+                for (i, code) in apply_rows(engine, chunk) {
+                    errors.extend_from_slice(&[base + i, code]);
+                }
+                for t in engine.trades.drain(..) {
+                    trades.extend_from_slice(&[
                         t.maker.0 as i64,
                         t.taker.0 as i64,
                         t.price,
                         t.qty as i64,
                         t.aggressor as i64,
                         t.ts,
-                    ]
-                })
-                .collect();
-            let events: Vec<i64> = engine
-                .events
-                .drain(..)
-                .flat_map(|e| {
-                    [
+                    ]);
+                }
+                for e in engine.events.drain(..) {
+                    events.extend_from_slice(&[
                         e.kind as i64,
                         e.id.0 as i64,
                         e.ts,
@@ -336,10 +337,9 @@ impl PyMatchingEngine {
                         e.qty as i64,
                         e.leaves as i64,
                         e.reason as i64,
-                    ]
-                })
-                .collect();
-            let errors: Vec<i64> = errors.into_iter().flat_map(|(i, c)| [i, c]).collect();
+                    ]);
+                }
+            }
             (trades, events, errors)
         });
         let to_array = |v: Vec<i64>, width: usize| -> PyResult<Bound<'py, PyArray2<i64>>> {
