@@ -172,7 +172,10 @@ class Runtime:
     def load_strategy(
         self, name: str, params: Mapping[str, Any] | None = None, strategy_id: str | None = None
     ) -> StrategyId:
-        self.registry.resolve(name)  # raise UnknownStrategyError here, in the caller's thread
+        # Raise unknown-name and bad-parameter errors here, in the caller's thread, naming the
+        # parameter, rather than as a load failure inside the strategy actor.
+        self.registry.resolve(name)
+        self.registry.validate_params(name, params)
         self._strategy_seq += 1
         sid = StrategyId(strategy_id or f"{name.rsplit(':', 1)[-1]}-{self._strategy_seq}")
         if sid in self.strategy_statuses():

@@ -208,3 +208,14 @@ def test_component_reports_a_bad_parameter_as_an_error_log() -> None:
     )
     assert comp.runner.status(StrategyId("s2")) is StrategyStatus.STOPPED
     assert not isinstance(ok, LogEntry)
+
+
+def test_runtime_load_strategy_names_the_bad_parameter_in_the_callers_thread() -> None:
+    from actors.config import RuntimeConfig
+    from actors.runtime import Runtime
+    from strategies.params import ParameterValueError
+
+    with Runtime(RuntimeConfig(host="deterministic")) as runtime:
+        with pytest.raises(ParameterValueError, match="fast"):
+            runtime.load_strategy("sma_cross", {"fast": 30, "slow": 20})
+        assert runtime.strategy_statuses() == {}
