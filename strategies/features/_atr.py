@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from strategies.features._base import Incremental
 from strategies.features._validation import (
     FloatArray,
     as_series,
@@ -36,7 +37,7 @@ def true_range(high: float, low: float, previous_close: float | None) -> float:
     return max(high - low, abs(high - previous_close), abs(low - previous_close))
 
 
-class ATR:
+class ATR(Incremental[float]):
     """Incremental Wilder ATR; `update(high, low, close)` returns the ATR or None."""
 
     __slots__ = ("_atr", "_count", "_period", "_previous_close", "_seed", "_value")
@@ -61,18 +62,6 @@ class ATR:
     def warmup(self) -> int:
         """Number of updates before the first value."""
         return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
 
     def update(self, high: float, low: float, close: float) -> float | None:
         """Add one bar; return the ATR once `period` bars have been seen, else None."""

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from strategies.features._base import Incremental
 from strategies.features._validation import (
     FloatArray,
     as_series,
@@ -70,7 +71,7 @@ def _window_m2(window: list[float], mean: float) -> float:
     return math.fsum([(v - mean) * (v - mean) for v in window])
 
 
-class BollingerBands:
+class BollingerBands(Incremental[BollingerValue]):
     """Incremental Bollinger Bands; `update(close)` returns a `BollingerValue` or None."""
 
     __slots__ = ("_buffer", "_count", "_index", "_k", "_m2", "_period", "_sum", "_value")
@@ -102,18 +103,6 @@ class BollingerBands:
     def warmup(self) -> int:
         """Number of updates before the first value."""
         return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def value(self) -> BollingerValue | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
 
     def update(self, close: float) -> BollingerValue | None:
         """Add one close; return the bands once `period` closes have been seen, else None."""

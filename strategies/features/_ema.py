@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
+from strategies.features._base import Incremental
 from strategies.features._validation import (
     FloatArray,
     as_series,
@@ -30,7 +31,7 @@ def ema_alpha(period: int) -> float:
     return 2.0 / (period + 1)
 
 
-class EMA:
+class EMA(Incremental[float]):
     """Incremental EMA; `update(x)` returns the average or None while warming up."""
 
     __slots__ = ("_alpha", "_count", "_ema", "_period", "_value")
@@ -54,18 +55,6 @@ class EMA:
     def warmup(self) -> int:
         """Number of updates before the first value."""
         return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
 
     def update(self, value: float) -> float | None:
         """Add one value; return the EMA once `period` values have been seen, else None."""

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from numpy.typing import ArrayLike
 
+from strategies.features._base import Incremental
 from strategies.features._ema import ema_alpha
 from strategies.features._validation import (
     FloatArray,
@@ -53,7 +54,7 @@ def _check_params(fast: int, slow: int, signal: int) -> tuple[int, int, int]:
     return fast, slow, signal
 
 
-class MACD:
+class MACD(Incremental[MACDValue]):
     """Incremental MACD; `update(close)` returns a `MACDValue` or None while warming up."""
 
     __slots__ = (
@@ -101,18 +102,6 @@ class MACD:
     def warmup(self) -> int:
         """Number of updates before the first value."""
         return self._slow + self._signal - 1
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def value(self) -> MACDValue | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
 
     def update(self, close: float) -> MACDValue | None:
         """Add one close; return line, signal and histogram once all exist, else None."""

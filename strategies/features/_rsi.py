@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
+from strategies.features._base import Incremental
 from strategies.features._validation import (
     FloatArray,
     as_series,
@@ -37,7 +38,7 @@ def rsi_from_averages(avg_gain: float, avg_loss: float) -> float:
     return 100.0 - 100.0 / (1.0 + avg_gain / avg_loss)
 
 
-class RSI:
+class RSI(Incremental[float]):
     """Incremental Wilder RSI; `update(close)` returns RSI in [0, 100] or None while warming up."""
 
     __slots__ = ("_avg_gain", "_avg_loss", "_count", "_period", "_previous", "_value")
@@ -62,18 +63,6 @@ class RSI:
     def warmup(self) -> int:
         """Number of updates before the first value."""
         return self._period
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    @property
-    def value(self) -> float | None:
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
 
     def update(self, close: float) -> float | None:
         """Add one close; return the RSI once `period` closes have been seen, else None."""

@@ -21,6 +21,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from strategies.features._base import Incremental
 from strategies.features._validation import (
     FloatArray,
     as_series,
@@ -32,7 +33,7 @@ from strategies.features._validation import (
 __all__ = ["SMA", "sma"]
 
 
-class SMA:
+class SMA(Incremental[float]):
     """Incremental simple moving average; `update(x)` returns the mean or None while warming up."""
 
     __slots__ = ("_buffer", "_count", "_index", "_period", "_sum", "_value")
@@ -58,20 +59,6 @@ class SMA:
     def warmup(self) -> int:
         """Number of updates before the first value."""
         return self._period
-
-    @property
-    def count(self) -> int:
-        """Number of updates seen."""
-        return self._count
-
-    @property
-    def value(self) -> float | None:
-        """The latest value, or None while warming up."""
-        return self._value
-
-    @property
-    def ready(self) -> bool:
-        return self._value is not None
 
     def update(self, value: float) -> float | None:
         """Add one value; return the mean of the last `period` values, or None before then."""
