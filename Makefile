@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SHARED_DATA ?= ../shared/data
 RUN_DIR ?= runs/demo
 
-.PHONY: setup system-deps run test lint rust-test py-test fmt bench clean
+.PHONY: setup system-deps run demo-core test lint rust-test py-test fmt bench clean
 
 RUST_SOURCES := $(shell find rust_core/src -name '*.rs')
 
@@ -22,14 +22,18 @@ $(STAMP): pyproject.toml Cargo.toml rust_core/Cargo.toml $(RUST_SOURCES)
 ## setup: create .venv, install dependencies and build the extension (release profile) in place
 setup: $(STAMP)
 
-## run: the main job (see README)
+## run: the main job — a backtest of the shipped real demo data (AAPL, GOOG, IBM, MSFT daily,
+## 2008-2012) through the whole actor pipeline, writing report.html, report.json and results.json
 run: setup
-	mkdir -p $(RUN_DIR)
-	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_1.zip
-	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_AMZN_2012-06-21_5.zip
-	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_GOOG_2012-06-21_10.zip --json > $(RUN_DIR)/lobster_goog_10.json
+	$(PY) -m ferrotrade.cli backtest --symbol AAPL,GOOG,IBM,MSFT --start 2008-01-01 \
+	  --end 2012-12-31 --strategy macd --position-size 0.2 --slippage 10 \
+	  --out $(RUN_DIR) --json $(RUN_DIR)/results.json
+	@echo "report: $(RUN_DIR)/report.html"
+
+## demo-core: the Rust core on real NASDAQ data and the matching benchmark
+demo-core: setup
+	$(PY) -m ferrotrade.cli lobster replay $(SHARED_DATA)/lobster/LOBSTER_SampleFile_GOOG_2012-06-21_10.zip
 	$(PY) -m ferrotrade.cli bench matching --ops 300000 --repeats 3
-	@echo "report written to $(RUN_DIR)/"
 
 ## system-deps: headless Chromium, which renders the HTML report in its test (Debian package;
 ## needs root). Without it that one test is skipped locally; under CI it is required.
@@ -68,6 +72,8 @@ fmt: setup
 ## bench: the benchmark suites (figures printed beside their baselines)
 bench: setup
 	$(PY) -m ferrotrade.cli bench matching
+	$(PY) -m ferrotrade.cli bench actors
+	$(PY) -m ferrotrade.cli bench backtest
 	cargo bench --workspace
 
 clean:

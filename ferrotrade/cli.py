@@ -105,6 +105,45 @@ def _bench_actors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    from actors.backtest.cli import run_backtest_command
+
+    return run_backtest_command(args)
+
+
+def _bench_backtest(args: argparse.Namespace) -> int:
+    from actors.backtest.bench import run_backtest_benchmark
+    from ferrotrade.machine import describe_machine
+
+    if args.bars < 1000:
+        raise SystemExit("ferrotrade: --bars must be at least 1000")
+    small = min(args.bars, 200_000)
+    result = run_backtest_benchmark(
+        bars=args.bars,
+        runtime_bars=min(small, 100_000),
+        actor_bars=min(small, 20_000),
+        per_bar_bars=small,
+        peer_bars=small,
+    )
+    result["machine"] = describe_machine()
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"Backtest benchmark: SMA crossover over {result['bars']:,} seeded 1-minute bars")
+    rows = [
+        ("deterministic host", result.get("deterministic_bars_per_s")),
+        ("per-bar fast path", result.get("per_bar_bars_per_s")),
+        ("full runtime, deterministic", result.get("runtime_path_bars_per_s")),
+        ("actor host", result.get("actor_bars_per_s")),
+    ]
+    rows += [(f"peer: {name}", rate) for name, rate in result["peers"].items()]
+    for label, rate in rows:
+        if rate is not None:
+            print(f"  {label:<30}{rate:>14,.0f} bars/s")
+    print(f"  peak memory {result['peak_rss_mib']:.0f} MiB; {result['trades']:,} round trips")
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from ferrotrade.sandbox import run_sandbox
 
@@ -116,6 +155,14 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="ferrotrade", description="Actor-based algorithmic trading with a Rust core."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    from actors.backtest.cli import add_backtest_arguments
+
+    backtest = commands.add_parser(
+        "backtest", help="run a bar backtest through the actor pipeline and write a report"
+    )
+    add_backtest_arguments(backtest)
+    backtest.set_defaults(handler=_backtest)
 
     lobster = commands.add_parser("lobster", help="LOBSTER order-book files")
     lobster_cmds = lobster.add_subparsers(dest="lobster_command", required=True)
@@ -135,6 +182,12 @@ def _build_parser() -> argparse.ArgumentParser:
     matching.add_argument("--repeats", type=int, default=5)
     matching.add_argument("--json", action="store_true", help="print one JSON object")
     matching.set_defaults(handler=_bench_matching)
+    bench_backtest = bench_cmds.add_parser(
+        "backtest", help="bar backtest throughput on each host, beside peers when installed"
+    )
+    bench_backtest.add_argument("--bars", type=int, default=1_000_000)
+    bench_backtest.add_argument("--json", action="store_true", help="print one JSON object")
+    bench_backtest.set_defaults(handler=_bench_backtest)
     actors = bench_cmds.add_parser("actors", help="actor pipeline throughput and latency")
     actors.add_argument("--messages", type=int, default=20_000)
     actors.add_argument("--latency-samples", type=int, default=2_000)

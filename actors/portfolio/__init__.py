@@ -2,5 +2,13 @@
 
 from actors.portfolio.component import PortfolioComponent
 from actors.portfolio.ledger import Book, PositionState, apply_fill
+from actors.portfolio.tree import PortfolioTree, StrategyGroup
 
-__all__ = ["Book", "PortfolioComponent", "PositionState", "apply_fill"]
+__all__ = [
+    "Book",
+    "PortfolioComponent",
+    "PortfolioTree",
+    "PositionState",
+    "StrategyGroup",
+    "apply_fill",
+]

@@ -27,16 +27,23 @@ class ReportingComponent(Component):
         super().__init__(name, clock)
         self.initial_cash = initial_cash
         self.equity_curve: list[tuple[int, float]] = []
+        #: gross exposure (sum of |quantity x last price|) at each equity point
+        self.exposure_curve: list[float] = []
         self.last_portfolio: PortfolioState | None = None
         self.last_risk: RiskAssessment | None = None
 
     def on_portfolio_state(self, state: PortfolioState) -> None:
         self.last_portfolio = state
         curve = self.equity_curve
+        gross = 0.0
+        for p in state.positions:
+            gross += abs(p.quantity * p.last_price)
         if curve and curve[-1][0] == state.ts_event:
             curve[-1] = (state.ts_event, state.equity)
+            self.exposure_curve[-1] = gross
         else:
             curve.append((state.ts_event, state.equity))
+            self.exposure_curve.append(gross)
 
     def on_risk_assessment(self, assessment: RiskAssessment) -> None:
         self.last_risk = assessment
