@@ -41,9 +41,8 @@ first portfolio state arrives (default 0: nothing can be sized by equity before 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from actors.clock import Clock
 from actors.component import Component
@@ -73,20 +72,12 @@ from actors.messages import (
 from actors.risk.manager import RiskLimits, RiskManager, StopExit
 from actors.risk.sizing import PositionSizer, sizer_from_config
 from actors.risk.validation import OrderValidator, ValidationLimits
+from actors.risk.working import Working, WorkingOrders
 
 __all__ = ["RISK_STRATEGY_ID", "RiskComponent", "RiskLimits"]
 
 #: Strategy id of the orders risk sends itself (stop exits).
 RISK_STRATEGY_ID = StrategyId("risk")
-
-
-class _Working(NamedTuple):
-    """An order sent and not yet done: signed remaining quantity, reference price."""
-
-    strategy_id: StrategyId
-    symbol: str
-    remaining: float
-    price: float
 
 
 class RiskComponent(Component):
@@ -131,7 +122,7 @@ class RiskComponent(Component):
         self._positions: dict[str, float] = {}
         self._last_price: dict[str, float] = {}
         # working orders: client order id -> (symbol, signed remaining quantity, reference price)
-        self._working: dict[ClientOrderId, _Working] = {}
+        self._working = WorkingOrders()
         self._books: dict[tuple[StrategyId, str], float] = {}  # per-strategy filled position
         self._stop_orders: dict[ClientOrderId, str] = {}
         self.signals_checked = 0
@@ -163,21 +154,15 @@ class RiskComponent(Component):
         its working orders), or the net of all (last published position plus every working
         order) when ``strategy_id`` is None."""
         if strategy_id is None:
-            pos = self._positions.get(symbol, 0.0)
-            for w in self._working.values():
-                if w.symbol == symbol:
-                    pos += w.remaining
-            return pos
-        pos = self._books.get((strategy_id, symbol), 0.0)
-        for w in self._working.values():
-            if w.symbol == symbol and w.strategy_id == strategy_id:
-                pos += w.remaining
-        return pos
+            return self._positions.get(symbol, 0.0) + self._working.symbol_total(symbol)
+        return self._books.get((strategy_id, symbol), 0.0) + self._working.book_total(
+            strategy_id, symbol
+        )
 
     def _effective_positions(self) -> dict[str, float]:
         out = dict(self._positions)
-        for w in self._working.values():
-            out[w.symbol] = out.get(w.symbol, 0.0) + w.remaining
+        for symbol, working in self._working.by_symbol().items():
+            out[symbol] = out.get(symbol, 0.0) + working
         return out
 
     # -- circuit breaker ------------------------------------------------------------------------
@@ -213,7 +198,7 @@ class RiskComponent(Component):
     def _stop_order(self, stop: StopExit, cause: Message) -> SubmitOrder:
         side = Side.BUY if stop.quantity > 0 else Side.SELL
         coid = self._next_order_id(RISK_STRATEGY_ID)
-        self._working[coid] = _Working(RISK_STRATEGY_ID, stop.symbol, stop.quantity, stop.price)
+        self._working.put(coid, Working(RISK_STRATEGY_ID, stop.symbol, stop.quantity, stop.price))
         self._stop_orders[coid] = stop.symbol
         return SubmitOrder(
             **self.stamp(cause),
@@ -241,7 +226,7 @@ class RiskComponent(Component):
 
     def on_order_filled(self, event: OrderFilled) -> None:
         self._book_fill(event)
-        self._working.pop(event.client_order_id, None)
+        self._working.pop(event.client_order_id)
         if self._stop_orders.pop(event.client_order_id, None) is not None:
             # a stop exit closed the symbol's net position: every strategy's book is flat
             for key in [k for k in self._books if k[1] == event.symbol]:
@@ -252,12 +237,12 @@ class RiskComponent(Component):
         working = self._working.get(event.client_order_id)
         if working is not None:
             sign = 1.0 if event.side is Side.BUY else -1.0
-            self._working[event.client_order_id] = working._replace(
-                remaining=sign * event.remaining
+            self._working.put(
+                event.client_order_id, working._replace(remaining=sign * event.remaining)
             )
 
     def _order_gone(self, event: OrderRejected | OrderCanceled | OrderExpired) -> None:
-        self._working.pop(event.client_order_id, None)
+        self._working.pop(event.client_order_id)
         symbol = self._stop_orders.pop(event.client_order_id, None)
         if symbol is not None:
             self.manager.exit_failed(symbol)
@@ -286,9 +271,7 @@ class RiskComponent(Component):
         return client_order_id(sid, n)
 
     def _free_cash(self) -> float:
-        reserved = math.fsum(
-            w.remaining * w.price for w in self._working.values() if w.remaining > 0
-        )
+        reserved = self._working.reserved()
         fee = self.validator.limits.fee_rate
         return self._portfolio.cash - reserved * (1.0 + fee)
 
@@ -354,7 +337,7 @@ class RiskComponent(Component):
         ref = price if price is not None else 0.0
         if sig.order_type is OrderType.LIMIT and sig.price is not None:
             ref = sig.price
-        self._working[coid] = _Working(sig.strategy_id, symbol, delta, ref)
+        self._working.put(coid, Working(sig.strategy_id, symbol, delta, ref))
         return (
             SubmitOrder(
                 **self.stamp(sig),
