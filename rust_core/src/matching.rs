@@ -234,7 +234,8 @@ impl MatchingEngine {
         Self::default()
     }
 
-    /// An empty engine with room for `orders` resting orders.
+    /// An empty engine with room for `orders` resting orders (at once; see
+    /// [`OrderBook::with_capacity`]).
     pub fn with_capacity(orders: usize) -> Self {
         MatchingEngine {
             book: OrderBook::with_capacity(orders),

@@ -48,7 +48,7 @@ impl SplitMix64 {
 /// Generates `n` commands as flat rows (see [`crate::batch`]), starting around `mid` ticks.
 pub fn generate(n: usize, seed: u64, mid: Price) -> Vec<i64> {
     let mut rng = SplitMix64::new(seed);
-    let mut shadow = MatchingEngine::with_capacity(n / 4 + 16);
+    let mut shadow = MatchingEngine::new();
     let mut live: Vec<u64> = Vec::new();
     let mut pos: FxHashMap<u64, usize> = FxHashMap::default();
     let mut rows = Vec::with_capacity(n * COLUMNS);

@@ -318,6 +318,14 @@ impl PyMatchingEngine {
                 for (i, code) in apply_rows(engine, chunk) {
                     errors.extend_from_slice(&[base + i, code]);
                 }
+                if c == 0 {
+                    // Size the outputs from the first chunk's rates: growing by doubling would
+                    // copy tens of megabytes on a million-row batch.
+                    let total = rows.len() / COLUMNS;
+                    let scale = |n: usize| n * total / (chunk.len() / COLUMNS).max(1) + 64;
+                    trades.reserve(scale(engine.trades.len()) * 6);
+                    events.reserve(scale(engine.events.len()) * 7);
+                }
                 for t in engine.trades.drain(..) {
                     trades.extend_from_slice(&[
                         t.maker.0 as i64,

@@ -124,7 +124,7 @@ pub fn bench_matching_native<'py>(
         let mut trades = 0usize;
         let mut errors = 0usize;
         for _ in 0..repeats.max(1) {
-            let mut engine = MatchingEngine::with_capacity(n / 4 + 16);
+            let mut engine = MatchingEngine::new();
             trades = 0;
             errors = 0;
             let start = Instant::now();
@@ -136,7 +136,7 @@ pub fn bench_matching_native<'py>(
             }
             times.push(start.elapsed().as_secs_f64());
         }
-        let mut engine = MatchingEngine::with_capacity(n / 4 + 16);
+        let mut engine = MatchingEngine::new();
         let mut latencies = Vec::with_capacity(n);
         for row in rows.chunks_exact(COLUMNS) {
             let start = Instant::now();
