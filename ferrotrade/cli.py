@@ -144,6 +144,12 @@ def _bench_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _live(args: argparse.Namespace) -> int:
+    from actors.live.cli import run_live_command
+
+    return run_live_command(args)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from ferrotrade.sandbox import run_sandbox
 
@@ -163,6 +169,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     add_backtest_arguments(backtest)
     backtest.set_defaults(handler=_backtest)
+
+    from actors.live.cli import add_live_arguments
+
+    live = commands.add_parser("live", help="live engine: dry-run replay, paper or live trading")
+    add_live_arguments(live)
+    live.set_defaults(handler=_live)
 
     lobster = commands.add_parser("lobster", help="LOBSTER order-book files")
     lobster_cmds = lobster.add_subparsers(dest="lobster_command", required=True)

@@ -1,0 +1,5 @@
+"""``python -m actors.live``: the same as ``ferrotrade live``."""
+
+from actors.live.cli import main
+
+raise SystemExit(main())
