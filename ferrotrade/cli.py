@@ -125,6 +125,12 @@ def _bench_backtest(args: argparse.Namespace) -> int:
         per_bar_bars=small,
         peer_bars=small,
     )
+    if args.portfolio_data is not None:
+        from actors.backtest.portfolio_bench import run_portfolio_benchmark
+
+        result["portfolio"] = run_portfolio_benchmark(
+            args.portfolio_data, symbols=args.portfolio_symbols
+        )
     result["machine"] = describe_machine()
     if args.json:
         _print_json(result)
@@ -141,6 +147,14 @@ def _bench_backtest(args: argparse.Namespace) -> int:
         if rate is not None:
             print(f"  {label:<30}{rate:>14,.0f} bars/s")
     print(f"  peak memory {result['peak_rss_mib']:.0f} MiB; {result['trades']:,} round trips")
+    if "portfolio" in result:
+        p = result["portfolio"]
+        print(
+            f"Portfolio: {p['symbols']} symbols, {p['bars']:,} daily bars "
+            f"({p['first_date']} .. {p['last_date']}): load {p['load_seconds']:.1f} s, "
+            f"run {p['run_seconds']:.1f} s ({p['bars_per_s']:,.0f} bars/s), "
+            f"peak memory {p['peak_rss_mib']:.0f} MiB"
+        )
     return 0
 
 
@@ -198,6 +212,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "backtest", help="bar backtest throughput on each host, beside peers when installed"
     )
     bench_backtest.add_argument("--bars", type=int, default=1_000_000)
+    bench_backtest.add_argument(
+        "--portfolio-data",
+        type=Path,
+        default=None,
+        help="also run the multi-symbol daily portfolio backtest on DIR/bars/daily/*.csv",
+    )
+    bench_backtest.add_argument("--portfolio-symbols", type=int, default=100)
     bench_backtest.add_argument("--json", action="store_true", help="print one JSON object")
     bench_backtest.set_defaults(handler=_bench_backtest)
     actors = bench_cmds.add_parser("actors", help="actor pipeline throughput and latency")
