@@ -164,6 +164,31 @@ def _live(args: argparse.Namespace) -> int:
     return run_live_command(args)
 
 
+def _bench_live(args: argparse.Namespace) -> int:
+    from actors.live.bench import run_live_benchmark
+    from ferrotrade.machine import describe_machine
+
+    if args.orders < 10:
+        raise SystemExit("ferrotrade: --orders must be at least 10")
+    result = run_live_benchmark(args.orders)
+    result["machine"] = describe_machine()
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"Live pipeline benchmark: {result['orders']:,} orders, paper mode, local sandbox")
+    for label, key in [
+        ("tick -> POST /v2/orders", "tick_to_order_ms"),
+        ("bare alpaca-py submit", "bare_submit_ms"),
+        ("bare submit -> received", "bare_submit_to_receive_ms"),
+    ]:
+        lat = result[key]
+        print(
+            f"  {label:<26} p50 {lat['p50']:.2f} ms  p99 {lat['p99']:.2f} ms  "
+            f"p99.9 {lat['p999']:.2f} ms"
+        )
+    return 0
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from ferrotrade.sandbox import run_sandbox
 
@@ -221,6 +246,12 @@ def _build_parser() -> argparse.ArgumentParser:
     bench_backtest.add_argument("--portfolio-symbols", type=int, default=100)
     bench_backtest.add_argument("--json", action="store_true", help="print one JSON object")
     bench_backtest.set_defaults(handler=_bench_backtest)
+    live_bench = bench_cmds.add_parser(
+        "live", help="tick-to-order latency of the live pipeline against the local sandbox"
+    )
+    live_bench.add_argument("--orders", type=int, default=1000)
+    live_bench.add_argument("--json", action="store_true", help="print one JSON object")
+    live_bench.set_defaults(handler=_bench_live)
     actors = bench_cmds.add_parser("actors", help="actor pipeline throughput and latency")
     actors.add_argument("--messages", type=int, default=20_000)
     actors.add_argument("--latency-samples", type=int, default=2_000)

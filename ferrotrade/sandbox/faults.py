@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +100,9 @@ class RecordedRequest:
     ``channel`` is ``"rest"``, ``"data_ws"`` or ``"trading_ws"``. For websocket messages
     ``method`` is the message's action (``auth``, ``subscribe``, ``authenticate``, ``listen``)
     and ``body`` the decoded message. ``status`` is the HTTP status once answered (``None`` while
-    a slow request is pending, and for websocket messages).
+    a slow request is pending, and for websocket messages). ``received_ns``: when it arrived,
+    ``time.perf_counter_ns()`` in the sandbox's process (for in-process latency measurements;
+    a REST request is stamped as the server starts handling it, before its body is read).
     """
 
     seq: int
@@ -110,6 +113,7 @@ class RecordedRequest:
     body: Any
     headers: tuple[tuple[str, str], ...]
     status: int | None = None
+    received_ns: int = 0
 
     @property
     def params(self) -> dict[str, str]:
@@ -157,10 +161,15 @@ class RequestLog:
         query: tuple[tuple[str, str], ...],
         body: Any,
         headers: tuple[tuple[str, str], ...],
+        received_ns: int | None = None,
     ) -> RecordedRequest:
+        if received_ns is None:
+            received_ns = time.perf_counter_ns()
         with self._lock:
             self._seq += 1
-            rec = RecordedRequest(self._seq, channel, method, path, query, body, headers)
+            rec = RecordedRequest(
+                self._seq, channel, method, path, query, body, headers, received_ns=received_ns
+            )
             self._items.append(rec)
             self._lock.notify_all()
             return rec

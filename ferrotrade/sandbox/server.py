@@ -30,6 +30,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -190,6 +191,10 @@ class AlpacaSandbox:
         self._runner: web.AppRunner | None = None
         self._stopping: asyncio.Event | None = None
         self._port: int | None = None
+        #: Called on the sandbox's thread as each market-data event is about to be written to
+        #: a subscribed data connection: ``(event, time.perf_counter_ns())``. For in-process
+        #: latency measurements (``actors.live.bench``); must be quick and must not raise.
+        self.on_market_send: Callable[[TapeEvent, int], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> AlpacaSandbox:
@@ -415,6 +420,9 @@ class AlpacaSandbox:
         channel, msg = _market_message(ev)
         for conn in list(self._data_conns):
             if conn.authenticated and conn.wants(channel, ev.symbol):
+                hook = self.on_market_send
+                if hook is not None:
+                    hook(ev, time.perf_counter_ns())
                 await self._send_data(conn, [msg])
 
     async def _emit(self, updates: Sequence[TradeUpdate]) -> None:
@@ -622,6 +630,7 @@ class AlpacaSandbox:
         request: web.Request,
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
     ) -> web.StreamResponse:
+        received_ns = time.perf_counter_ns()
         path = request.path
         if path == "/stream" or (path.startswith("/v2/") and path[4:] in DATA_FEEDS):
             return await handler(request)
@@ -639,6 +648,7 @@ class AlpacaSandbox:
             tuple((k, v) for k, v in request.query.items()),
             body,
             redact_headers(request.headers),
+            received_ns,
         )
         resp = await self._answer(request, handler, body, raw)
         rec.status = resp.status
