@@ -78,6 +78,7 @@ from actors.messages import (
     restamp,
 )
 from actors.portfolio import PortfolioComponent
+from actors.portfolio.ledger import Book
 from actors.reporting.analytics import compute_metrics
 from actors.risk import RiskComponent
 from actors.risk.sizing import PositionSizer
@@ -111,6 +112,31 @@ def _as_series_map(bars: BarSeries | Mapping[str, BarSeries]) -> dict[str, BarSe
         if s.symbol != sym:
             raise BacktestConfigError(f"series for key {sym!r} holds symbol {s.symbol!r}")
     return out
+
+
+class _Changes:
+    """Cash and per-symbol positions after each bar where the book changed, one entry per bar
+    (a later change on the same bar replaces the earlier one): what the equity curve needs."""
+
+    __slots__ = ("bars", "cash", "qty", "sym_index")
+
+    def __init__(self, sym_index: dict[str, int]) -> None:
+        self.sym_index = sym_index
+        self.bars: list[int] = []
+        self.cash: list[float] = []
+        self.qty: list[list[float]] = []
+
+    def record(self, k: int, book: Book) -> None:
+        if self.bars and self.bars[-1] == k:
+            self.bars.pop()
+            self.cash.pop()
+            self.qty.pop()
+        self.bars.append(k)
+        self.cash.append(book.cash)
+        q = [0.0] * len(self.sym_index)
+        for symbol, position in book.positions.items():
+            q[self.sym_index[symbol]] = position.quantity
+        self.qty.append(q)
 
 
 class _Timeline:
@@ -382,21 +408,10 @@ class BacktestEngine:
                     queue.extend(x.handle(m))
             return filled
 
-        change_k: list[int] = []
-        change_cash: list[float] = []
-        change_qty: list[list[float]] = []
+        changes = _Changes(sym_index)
 
         def record(k: int) -> None:
-            if change_k and change_k[-1] == k:
-                change_k.pop()
-                change_cash.pop()
-                change_qty.pop()
-            change_k.append(k)
-            change_cash.append(portfolio.book.cash)
-            q = [0.0] * len(symbols)
-            for s, p in portfolio.book.positions.items():
-                q[sym_index[s]] = p.quantity
-            change_qty.append(q)
+            changes.record(k, portfolio.book)
 
         opens = tl.cols["open"].tolist()
         highs = tl.cols["high"].tolist()
@@ -469,7 +484,7 @@ class BacktestEngine:
                 record(len(starts) - 2)
         if progress is not None:
             progress(tl.n, tl.n)
-        eq, gross = self._fast_curve(tl, change_k, change_cash, change_qty, sorted(traded))
+        eq, gross = self._fast_curve(tl, changes.bars, changes.cash, changes.qty, sorted(traded))
         return {
             **_collect_portfolio(portfolio),
             "equity_ts": tl.times,
@@ -626,21 +641,10 @@ class BacktestEngine:
                         queue.extend(x.handle(m))
             return filled
 
-        change_k: list[int] = []
-        change_cash: list[float] = []
-        change_qty: list[list[float]] = []
+        changes = _Changes(sym_index)
 
         def record(k: int) -> None:
-            if change_k and change_k[-1] == k:
-                change_k.pop()
-                change_cash.pop()
-                change_qty.pop()
-            change_k.append(k)
-            change_cash.append(portfolio.book.cash)
-            q = [0.0] * len(symbols)
-            for s, p in portfolio.book.positions.items():
-                q[sym_index[s]] = p.quantity
-            change_qty.append(q)
+            changes.record(k, portfolio.book)
 
         def match_group(k: int) -> bool:
             filled = False
@@ -715,7 +719,7 @@ class BacktestEngine:
                 record(n_groups - 1)
         if progress is not None:
             progress(tl.n, tl.n)
-        eq, gross = self._fast_curve(tl, change_k, change_cash, change_qty, sorted(traded))
+        eq, gross = self._fast_curve(tl, changes.bars, changes.cash, changes.qty, sorted(traded))
         return {
             **_collect_portfolio(portfolio),
             "equity_ts": tl.times,
