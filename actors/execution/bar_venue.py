@@ -31,7 +31,7 @@ from typing import Any, Literal
 from actors.clock import Clock
 from actors.execution.component import ExecutionComponent
 from actors.execution.orders import ORDER_TRANSITIONS, OrderStatus
-from actors.execution.venue import Stamper, VenuePort
+from actors.execution.venue import Stamper, VenuePort, reject_unknown_order
 from actors.ids import ClientOrderId, StrategyId, VenueOrderId
 from actors.messages import (
     Bar,
@@ -199,7 +199,7 @@ class BarVenue:
         n = self._int_of.get(cmd.client_order_id)
         o = self._by_int.get(n) if n is not None else None
         if o is None or n is None:
-            return (self._unknown(cmd, st),)
+            return (reject_unknown_order(cmd, st),)
         self._engines[o.order.symbol].cancel(n, cmd.ts_event)
         self._engines[o.order.symbol].drain_events()
         return (self._canceled(n, o, cmd, st, "canceled by request"),)
@@ -215,16 +215,6 @@ class BarVenue:
                 reason_code=RejectReason.VENUE_REJECTED,
                 reason="the bar venue does not modify orders: cancel and submit a new one",
             ),
-        )
-
-    def _unknown(self, cmd: CancelOrder | ModifyOrder, st: Stamper) -> OrderRejected:
-        return OrderRejected(
-            **st.stamp(cmd),
-            client_order_id=cmd.client_order_id,
-            strategy_id=cmd.strategy_id,
-            symbol=cmd.symbol,
-            reason_code=RejectReason.UNKNOWN_ORDER,
-            reason="no working order with this id",
         )
 
     def on_market(self, snapshot: MarketSnapshot, st: Stamper) -> Sequence[Message]:

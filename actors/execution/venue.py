@@ -47,7 +47,14 @@ from actors.messages import (
     TimeInForce,
 )
 
-__all__ = ["FillModel", "SimulatedVenue", "Stamper", "VenueConfig", "VenuePort"]
+__all__ = [
+    "FillModel",
+    "SimulatedVenue",
+    "Stamper",
+    "VenueConfig",
+    "VenuePort",
+    "reject_unknown_order",
+]
 
 _DAY_NS = 86_400 * 1_000_000_000
 
@@ -92,6 +99,18 @@ class _Working:
     trigger: float | None
     triggered: bool
     day: int
+
+
+def reject_unknown_order(cmd: CancelOrder | ModifyOrder, st: Stamper) -> OrderRejected:
+    """The answer of any simulated venue to a cancel or modify of an order it does not hold."""
+    return OrderRejected(
+        **st.stamp(cmd),
+        client_order_id=cmd.client_order_id,
+        strategy_id=cmd.strategy_id,
+        symbol=cmd.symbol,
+        reason_code=RejectReason.UNKNOWN_ORDER,
+        reason="no working order with this id",
+    )
 
 
 class SimulatedVenue:
@@ -186,7 +205,7 @@ class SimulatedVenue:
     def cancel(self, cmd: CancelOrder, st: Stamper) -> Sequence[Message]:
         w = self._working.pop(cmd.client_order_id, None)
         if w is None:
-            return (self._unknown(cmd, st),)
+            return (reject_unknown_order(cmd, st),)
         self._move(w, "cancel")
         return (
             OrderCanceled(
@@ -201,7 +220,7 @@ class SimulatedVenue:
     def modify(self, cmd: ModifyOrder, st: Stamper) -> Sequence[Message]:
         w = self._working.get(cmd.client_order_id)
         if w is None:
-            return (self._unknown(cmd, st),)
+            return (reject_unknown_order(cmd, st),)
         filled = w.order.quantity - w.remaining
         if cmd.quantity is not None:
             if cmd.quantity <= filled:
@@ -231,16 +250,6 @@ class SimulatedVenue:
                 price=w.price,
                 trigger_price=w.trigger,
             ),
-        )
-
-    def _unknown(self, cmd: CancelOrder | ModifyOrder, st: Stamper) -> OrderRejected:
-        return OrderRejected(
-            **st.stamp(cmd),
-            client_order_id=cmd.client_order_id,
-            strategy_id=cmd.strategy_id,
-            symbol=cmd.symbol,
-            reason_code=RejectReason.UNKNOWN_ORDER,
-            reason="no working order with this id",
         )
 
     def on_market(self, snapshot: MarketSnapshot, st: Stamper) -> Sequence[Message]:
