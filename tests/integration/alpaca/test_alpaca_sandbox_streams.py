@@ -25,6 +25,14 @@ def _buy(qty: float, cid: str) -> MarketOrderRequest:
     )  # fmt: skip
 
 
+def _listen_for_trade_updates(sandbox: AlpacaSandbox, streams: Any, got: Any) -> None:
+    """A real TradingStream subscribed to trade updates, started and confirmed listening."""
+    stream = streams.trading()
+    stream.subscribe_trade_updates(got.handler)
+    streams.start(stream)
+    assert sandbox.wait_for("trading_listening", 1, WAIT)
+
+
 def test_market_data_arrives_typed_with_msgpack_timestamps(
     sandbox: AlpacaSandbox, streams: Any, collector: Callable[[], Any]
 ) -> None:
@@ -75,10 +83,7 @@ def test_trade_updates_new_then_fill_with_execution_ids(
     sandbox: AlpacaSandbox, streams: Any, collector: Callable[[], Any], trading: TradingClient
 ) -> None:
     got = collector()
-    stream = streams.trading()
-    stream.subscribe_trade_updates(got.handler)
-    streams.start(stream)
-    assert sandbox.wait_for("trading_listening", 1, WAIT)
+    _listen_for_trade_updates(sandbox, streams, got)
     sandbox.advance(2)
     order = trading.submit_order(_buy(10, "tu-1"))
     assert got.wait(2, WAIT)
@@ -99,10 +104,7 @@ def test_duplicated_fill_deliveries_carry_the_same_execution_id(
     sandbox: AlpacaSandbox, streams: Any, collector: Callable[[], Any], trading: TradingClient
 ) -> None:
     got = collector()
-    stream = streams.trading()
-    stream.subscribe_trade_updates(got.handler)
-    streams.start(stream)
-    assert sandbox.wait_for("trading_listening", 1, WAIT)
+    _listen_for_trade_updates(sandbox, streams, got)
     sandbox.advance(2)
     sandbox.duplicate_fills(3)
     trading.submit_order(_buy(1, "dup-fill"))
@@ -116,10 +118,7 @@ def test_canceled_and_replaced_updates(
     sandbox: AlpacaSandbox, streams: Any, collector: Callable[[], Any], trading: TradingClient
 ) -> None:
     got = collector()
-    stream = streams.trading()
-    stream.subscribe_trade_updates(got.handler)
-    streams.start(stream)
-    assert sandbox.wait_for("trading_listening", 1, WAIT)
+    _listen_for_trade_updates(sandbox, streams, got)
     order = trading.submit_order(
         LimitOrderRequest(
             symbol="AAPL", qty=1, side=OrderSide.BUY, time_in_force=TimeInForce.GTC,
@@ -212,10 +211,7 @@ def test_dropped_trading_stream_reconnects_and_listens_again(
     sandbox: AlpacaSandbox, streams: Any, collector: Callable[[], Any], trading: TradingClient
 ) -> None:
     got = collector()
-    stream = streams.trading()
-    stream.subscribe_trade_updates(got.handler)
-    streams.start(stream)
-    assert sandbox.wait_for("trading_listening", 1, WAIT)
+    _listen_for_trade_updates(sandbox, streams, got)
     assert sandbox.drop_streams("trading") == 1
     assert sandbox.wait_for("trading_listening", 2, WAIT)
     assert sandbox.counter("trading_auth") == 2
