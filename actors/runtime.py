@@ -80,6 +80,8 @@ class Runtime:
                 self.order,
                 lockstep=config.lockstep,
                 switch_interval_s=config.switch_interval_s,
+                pin_cpu=config.pin_cpu,
+                sched_batch=config.sched_batch,
             )
         else:
             raise ConfigurationError(f"unknown host {config.host!r}")
