@@ -286,6 +286,8 @@ class BacktestEngine:
         rt.start()
         try:
             cols = {k: v.tolist() for k, v in tl.cols.items()}
+            opens, highs, lows = cols["open"], cols["high"], cols["low"]
+            closes, volumes = cols["close"], cols["volume"]
             ts_l = tl.ts_arr.tolist()
             sym_l = tl.sym_arr.tolist()
             symbols = tl.symbols
@@ -298,20 +300,31 @@ class BacktestEngine:
                     j = k
                     while j < end and ts_l[j] == ts:
                         j += 1
+                    # stamped here (ids from the bar's index), so the host's feed stamper has
+                    # nothing to copy; built unchecked: the series was validated on load
                     bars = [
-                        Bar(
-                            ts_event=ts,
-                            ts_init=ts,
-                            symbol=symbols[sym_l[i]],
-                            open=cols["open"][i],
-                            high=cols["high"][i],
-                            low=cols["low"][i],
-                            close=cols["close"][i],
-                            volume=cols["volume"][i],
+                        _fast_bar(
+                            ts,
+                            symbols[sym_l[i]],
+                            opens[i],
+                            highs[i],
+                            lows[i],
+                            closes[i],
+                            volumes[i],
+                            MessageId(f"bar-{i}"),
                         )
                         for i in range(k, j)
                     ]
-                    matches = [MatchBar(ts_event=ts, ts_init=ts, bar=b) for b in bars]
+                    matches = [
+                        MatchBar(
+                            message_id=MessageId(f"match-{i}"),
+                            ts_event=ts,
+                            ts_init=ts,
+                            source="feed",
+                            bar=b,
+                        )
+                        for i, b in enumerate(bars, k)
+                    ]
                     msgs.extend(matches if open_first else bars)
                     msgs.extend(bars if open_first else matches)
                     k = j

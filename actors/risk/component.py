@@ -213,7 +213,7 @@ class RiskComponent(Component):
         self._portfolio = state
         self._positions = {p.symbol: p.quantity for p in state.positions}
         before = self.manager.halt_reasons
-        self.manager.assess_portfolio_risk(state)
+        self.manager.take_state(state)
         if self.manager.halt_reasons != before:
             return (self.assessment(state),)
         return ()

@@ -205,6 +205,12 @@ class RiskManager:
     def assess_portfolio_risk(self, state: PortfolioState) -> RiskAssessment:
         """Take in a portfolio state: positions, equity, peak, day; trip the drawdown and daily
         stops. Returns the assessment (empty envelope; the component stamps it)."""
+        self.take_state(state)
+        return self.assessment()
+
+    def take_state(self, state: PortfolioState) -> None:
+        """:meth:`assess_portfolio_risk` without building the assessment (the component calls
+        this on every portfolio state and publishes only when the halt reasons change)."""
         self._update_positions(state)
         equity = state.equity
         day = self._day_of(state.ts_event)
@@ -225,7 +231,6 @@ class RiskManager:
         daily_loss = (start - equity) / start if start > 0 else 0.0
         if lim.max_daily_loss is not None and daily_loss >= lim.max_daily_loss - _EPS:
             self.halt("daily_loss")
-        return self.assessment()
 
     def _update_positions(self, state: PortfolioState) -> None:
         new: dict[str, tuple[float, float]] = {}
