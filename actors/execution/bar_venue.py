@@ -353,7 +353,9 @@ class BarExecutionComponent(ExecutionComponent):
     """The execution component with a :class:`BarVenue`; also handles :class:`MatchBar` and
     :class:`Liquidate` (the backtest driver's commands)."""
 
-    subscriptions = (*ExecutionComponent.subscriptions, MatchBar, Liquidate)  # type: ignore[assignment]
+    # no MarketSnapshot: a bar venue prices only from the bar in each MatchBar, so snapshots
+    # would be one more delivery (one more actor hand-off on the actor host) per bar for nothing
+    subscriptions = (SubmitOrder, CancelOrder, ModifyOrder, MatchBar, Liquidate)  # type: ignore[assignment]
 
     def __init__(
         self,

@@ -200,6 +200,18 @@ class _Baton:
                 if len(self.tap_items) >= _TAP_BATCH:
                     self.host._flush_taps(self.tap_items)
                     self.tap_items = []
+            if len(wave) == 1:  # the common case: one message, its subscribers in order
+                only = wave[0]
+                names = targets_of(type(only))
+                if names:
+                    self.wave = wave
+                    item = ((0, only),)
+                    self.plan = [(name, item) for name in names]
+                    self.pos = 0
+                    self.results = {}
+                    return names[0]
+                wave = []
+                continue
             batches: dict[str, list[tuple[int, Message]]] = {}
             for i, m in enumerate(wave):
                 for name in targets_of(type(m)):
