@@ -351,7 +351,7 @@ class _Sink:
             self.event.set()
 
 
-def _forwarding_host(sink: _Sink) -> Any:
+def _forwarding_host(sink: _Sink, stages: int = 5) -> Any:
     from actors.clock import LiveClock
     from actors.host.pykka_host import PykkaHost
     from actors.host.routing import RoutingTable
@@ -369,6 +369,7 @@ def _forwarding_host(sink: _Sink) -> Any:
     def factory(name: str, out: type[Message] | None) -> Callable[[], Component]:
         return lambda: _Forwarder(name, clock, out, sink)
 
+    chain = [*chain[: stages - 1], (chain[stages - 1][0], chain[stages - 1][1], None)]
     cells = [ComponentCell(name, factory(name, out)) for name, _, out in chain]
     routes = RoutingTable([(name, (sub,)) for name, sub, _ in chain])
     return PykkaHost(cells, routes, clock, lockstep=False)
@@ -384,6 +385,25 @@ def _forwarding_throughput(ticks: Sequence[QuoteTick]) -> float:
             host.feed(q)
         sink.event.wait(300)
         return 5 * len(ticks) / (time.perf_counter() - t0)
+    finally:
+        host.stop()
+
+
+def _forwarding_latency(ticks: Sequence[QuoteTick]) -> dict[str, float]:
+    """The bare-Pykka latency job on the actor host: 4 forwarding stages, from ``feed`` to the
+    fourth stage's receipt, one tick at a time (the host's own hop cost, no component work)."""
+    sink = _Sink(1)
+    host = _forwarding_host(sink, stages=4)
+    host.start()
+    try:
+        for q in ticks:
+            sink.event.clear()
+            sink.count = 0
+            sink.t0 = time.perf_counter_ns()
+            host.feed(q)
+            sink.event.wait(10)
+            host.run_until_idle()
+        return _percentiles(sink.samples[len(sink.samples) // 20 :])
     finally:
         host.stop()
 
@@ -407,9 +427,20 @@ def run_actor_benchmark(messages: int = 20_000, latency_samples: int = 2_000) ->
             "function_calls_per_s": _function_calls(ticks),
             "tick_to_order_us": _actor_latency(lat_ticks),
             "bare_pykka_tick_to_order_us": _bare_latency(lat_ticks),
+            "actor_host_forwarding_latency_us": _forwarding_latency(lat_ticks),
         }
     finally:
         if gc_was_enabled:
             gc.enable()
+    bare = result["bare_pykka_msgs_per_s"]
+    bare_p50 = result["bare_pykka_tick_to_order_us"]["p50"]
+    # the like-for-like ratios (the same forwarding job on both): the host's own overhead
+    result["ratios"] = {
+        "bare_over_actor_forwarding_throughput": bare / result["actor_host_forwarding_msgs_per_s"],
+        "actor_forwarding_over_bare_p50": result["actor_host_forwarding_latency_us"]["p50"]
+        / bare_p50,
+        "deterministic_over_actor_throughput": result["deterministic_msgs_per_s"]
+        / result["actor_msgs_per_s"],
+    }
     result["params"] = {"messages": messages, "latency_samples": latency_samples}
     return result
