@@ -173,10 +173,17 @@ class _Baton:
         self.results: dict[str, dict[int, tuple[Message, ...]]] = {}
         self.tap_items: list[Message] = []
 
-    def advance(self) -> str | None:
+    def advance(self, holder: str | None = None) -> str | None:
         """Plan the next wave (the current one's outputs, else the next step's root); return
-        the name of the component whose turn it is, or ``None`` when every step is done."""
+        the name of the component whose turn it is, or ``None`` when every step is done.
+
+        Turn order within a wave is free (each subscriber sees only its own messages, in wave
+        order, and outputs are assembled in routing order), so it is chosen to save hand-offs:
+        the ``holder`` of the baton goes first when it has a turn, and the others go in
+        :meth:`PykkaHost._turn_order` (broad subscribers last: the likeliest to hold a turn in
+        the next wave too)."""
         targets_of = self.host._targets_of
+        turn_order = self.host._turn_order
         wave = self.wave
         if wave:
             results = self.results
@@ -202,14 +209,17 @@ class _Baton:
                     self.tap_items = []
             if len(wave) == 1:  # the common case: one message, its subscribers in order
                 only = wave[0]
-                names = targets_of(type(only))
+                names = turn_order(type(only))
                 if names:
                     self.wave = wave
                     item = ((0, only),)
                     self.plan = [(name, item) for name in names]
+                    if holder is not None and names[0] != holder and holder in names:
+                        self.plan.remove((holder, item))
+                        self.plan.insert(0, (holder, item))
                     self.pos = 0
                     self.results = {}
-                    return names[0]
+                    return self.plan[0][0]
                 wave = []
                 continue
             batches: dict[str, list[tuple[int, Message]]] = {}
@@ -222,7 +232,9 @@ class _Baton:
                         items.append((i, m))
             if batches:
                 self.wave = wave
-                self.plan = [(name, tuple(items)) for name, items in batches.items()]
+                rank = self.host._rank
+                order = sorted(batches, key=lambda n: (n != holder, rank[n]))
+                self.plan = [(name, tuple(batches[name])) for name in order]
                 self.pos = 0
                 self.results = {}
                 return self.plan[0][0]
@@ -437,7 +449,7 @@ class ComponentActor(pykka.ThreadingActor):
                     return
                 baton.results[name] = {i: tuple(deliver(m)) for i, m in items}
                 baton.pos += 1
-                if baton.pos == len(baton.plan) and baton.advance() is None:
+                if baton.pos == len(baton.plan) and baton.advance(name) is None:
                     baton.finish()
                     return
         except BaseException as exc:
@@ -479,6 +491,15 @@ class PykkaHost:
         self._reply: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._old_switch: float | None = None
         self._targets: dict[type, tuple[str, ...]] = {}
+        self._turns: dict[type, tuple[str, ...]] = {}
+        # lockstep turn rank: (number of subscribed types, routing position) -- narrow first
+        subscribed: dict[str, int] = dict.fromkeys(routes.components, 0)
+        for names in routes.as_mapping().values():
+            for n in names:
+                subscribed[n] += 1
+        position = {n: i for i, n in enumerate(routes.components)}
+        ranked = sorted(subscribed, key=lambda n: (subscribed[n], position[n]))
+        self._rank: dict[str, int] = {n: i for i, n in enumerate(ranked)}
         self._threads: list[threading.Thread] = []
         self._buffers: dict[str, TapBuffer] = {}
         self.running = False
@@ -623,6 +644,16 @@ class PykkaHost:
         self.inflight.add(len(tells))
         for ref, m in tells:
             ref.tell(m)
+
+    def _turn_order(self, message_type: type) -> tuple[str, ...]:
+        """Lockstep turn order of ``message_type``'s subscribers: by :attr:`_rank`."""
+        try:
+            return self._turns[message_type]
+        except KeyError:
+            rank = self._rank
+            names = tuple(sorted(self.routes.targets(message_type), key=rank.__getitem__))
+            self._turns[message_type] = names
+            return names
 
     def _targets_of(self, message_type: type) -> tuple[str, ...]:
         try:
