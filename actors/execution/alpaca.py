@@ -23,10 +23,20 @@ Invariants, in the order they protect the account:
   REST after a duplicate submit, then seen again on the stream). Updates wait in a thread-safe
   queue and become messages on the execution component's thread in :meth:`drain` (also called
   by :meth:`on_market`).
+* **No update is lost to a stream gap.** Each time ``trade_updates`` (re)connects and the
+  server confirms it is listening, the gateway asks for a REST refresh of every working order
+  (:meth:`refresh`, done by the next :meth:`drain`): fills made while the stream was down are
+  booked from each order's REST view, once (the cumulative filled quantity bounds what a later
+  stream copy adds), and the gap is logged. Listening first, then reading, leaves no window:
+  a fill before the confirmation shows in the read, one after it comes on the stream.
+* **Restarts adopt.** :meth:`adopt` takes over an order an earlier run left working (start-up
+  reconciliation): its later updates are mapped by the broker's order id, and what was filled
+  before adoption is not booked again.
 
-Threading: ``submit`` / ``cancel`` / ``modify`` / ``drain`` run on the execution component's
-thread and block for at most about ``max_attempts * (timeout_s + backoff)``; :meth:`ingest` is
-the only method other threads call. :meth:`start_trade_updates` runs the SDK's stream in its own
+Threading: ``submit`` / ``cancel`` / ``modify`` / ``drain`` / ``refresh`` / ``adopt`` run on the
+execution component's thread and block for at most about ``max_attempts * (timeout_s +
+backoff)``; :meth:`ingest`, :meth:`request_refresh` and :meth:`wait_listening` are the only
+methods other threads call. :meth:`start_trade_updates` runs the SDK's stream in its own
 thread (the SDK owns its event loop); :meth:`close` stops it within about a second.
 """
 
@@ -84,7 +94,7 @@ with warnings.catch_warnings():
     )
     from alpaca.trading.stream import TradingStream
 
-__all__ = ["AlpacaAuthError", "AlpacaGatewayConfig", "AlpacaTradingGateway"]
+__all__ = ["AlpacaAuthError", "AlpacaGatewayConfig", "AlpacaTradingGateway", "TradeStreamGap"]
 
 log = logging.getLogger(__name__)
 _EPS = 1e-9
@@ -188,10 +198,24 @@ class _CallFailed(Exception):
         self.failure = failure
 
 
+@dataclass(frozen=True, slots=True)
+class TradeStreamGap:
+    """The ``trade_updates`` stream was down from ``disconnected_ns`` until it listened again
+    at ``reconnected_ns`` (wall clock, ns since the epoch)."""
+
+    disconnected_ns: int
+    reconnected_ns: int
+
+    @property
+    def seconds(self) -> float:
+        return (self.reconnected_ns - self.disconnected_ns) / 1e9
+
+
 @dataclass(slots=True)
 class _Tracked:
     """Our view of one order. ``filled`` / ``notional`` are cumulative over replacements;
-    ``base_*`` is what was booked before the current Alpaca order (which counts from zero)."""
+    ``base_*`` is what was booked before the current Alpaca order (which counts from zero).
+    ``not_before_ns``: fills are stamped no earlier (an adopted order: its adoption time)."""
 
     order: SubmitOrder
     alpaca_id: str | None = None
@@ -200,6 +224,29 @@ class _Tracked:
     base_filled: float = 0.0
     base_notional: float = 0.0
     done: bool = False
+    not_before_ns: int = 0
+
+
+class _TradingStream(TradingStream):
+    """The SDK's ``TradingStream``, telling the gateway when the server confirms it listens
+    (first connection and every reconnection) and when a live connection is lost."""
+
+    def __init__(self, gateway: AlpacaTradingGateway, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._gateway = gateway
+
+    async def _dispatch(self, msg: dict[str, Any]) -> None:
+        data = msg.get("data")
+        if msg.get("stream") == "listening" and isinstance(data, dict):
+            streams = data.get("streams")
+            if isinstance(streams, list) and "trade_updates" in streams:
+                self._gateway._on_listening()
+        await super()._dispatch(msg)
+
+    async def close(self) -> None:
+        if self._running and self._should_run:  # a live connection lost, not a stop
+            self._gateway._on_disconnected()
+        await super().close()
 
 
 def _ts_ns(value: object) -> int | None:
@@ -262,7 +309,17 @@ class AlpacaTradingGateway:
         self._received_cond = threading.Condition()
         self._stream: TradingStream | None = None
         self._stream_thread: threading.Thread | None = None
-        self.stats = {"retries": 0, "duplicate_fills": 0, "duplicate_submits": 0}
+        self._refresh_pending = threading.Event()
+        self._listens = 0  # times the stream confirmed listening (guarded by _received_cond)
+        self._down_since_ns: int | None = None
+        self.stream_gaps: list[TradeStreamGap] = []
+        self.stats = {
+            "retries": 0,
+            "duplicate_fills": 0,
+            "duplicate_submits": 0,
+            "refreshes": 0,
+            "refresh_fills": 0,
+        }
 
     # -- ids ----------------------------------------------------------------------------------
     def alpaca_client_order_id(self, cid: ClientOrderId) -> str:
@@ -277,6 +334,23 @@ class AlpacaTradingGateway:
         if cid.startswith(prefix) and ClientOrderId(cid[len(prefix) :]) in self._orders:
             return ClientOrderId(cid[len(prefix) :])
         return None
+
+    # -- adoption -----------------------------------------------------------------------------
+    def adopt(self, order: SubmitOrder, alpaca_id: str, filled: float, notional: float) -> None:
+        """Track an order an earlier run left working at the broker (its id ``alpaca_id``):
+        ``filled`` / ``notional`` is what the broker had filled, already held by the adopted
+        positions, so only fills beyond it become messages. ``order.client_order_id`` is the
+        broker's client order id; fills are stamped no earlier than ``order.ts_event``."""
+        cid = order.client_order_id
+        self._orders[cid] = _Tracked(
+            order,
+            alpaca_id=alpaca_id,
+            filled=filled,
+            notional=notional,
+            done=filled >= order.quantity - _EPS,
+            not_before_ns=order.ts_event,
+        )
+        self._by_alpaca_id[alpaca_id] = cid
 
     # -- HTTP with retries --------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
@@ -420,6 +494,8 @@ class AlpacaTradingGateway:
             "quantity": qty,
             "trade_id": trade_id,
         }
+        if ts is not None and ts < tracked.not_before_ns:
+            ts = tracked.not_before_ns
         if remaining <= _EPS:
             tracked.done = True
             return OrderFilled(**stamper.stamp(order, ts), **common)
@@ -551,14 +627,82 @@ class AlpacaTradingGateway:
             return self._received_cond.wait_for(lambda: self._received >= count, timeout)
 
     def drain(self, stamper: Stamper) -> list[Message]:
-        """Turn queued trade updates into order events (on the execution thread)."""
+        """Turn queued trade updates into order events, then, when asked for (the stream
+        reconnected, or :meth:`request_refresh`), refresh working orders by REST (on the
+        execution thread)."""
         out: list[Message] = []
         while True:
             try:
                 data = self._inbox.get_nowait()
             except queue.Empty:
-                return out
+                break
             out.extend(self._on_update(data, stamper))
+        if self._refresh_pending.is_set():
+            out.extend(self.refresh(stamper))
+        return out
+
+    def request_refresh(self) -> None:
+        """Ask the next :meth:`drain` to refresh working orders by REST (any thread)."""
+        self._refresh_pending.set()
+
+    def refresh(self, stamper: Stamper) -> list[Message]:
+        """Book fills of working orders that the stream has not delivered, from each order's
+        REST view (a dropped or silent trade-updates stream loses updates; this finds them)."""
+        self._refresh_pending.clear()  # a reconnect during the reads asks again
+        self.stats["refreshes"] += 1
+        out: list[Message] = []
+        for tracked in list(self._orders.values()):
+            if tracked.alpaca_id is not None and not tracked.done:
+                out.extend(self._reconcile_order(tracked, stamper))
+        self.stats["refresh_fills"] += len(out)
+        return out
+
+    @property
+    def working_orders(self) -> int:
+        """Orders sent (or adopted) and not yet done."""
+        return sum(1 for t in self._orders.values() if t.alpaca_id is not None and not t.done)
+
+    # -- stream connection state (called on the stream's thread) -------------------------------
+    def _on_disconnected(self) -> None:
+        if self._down_since_ns is None:
+            self._down_since_ns = int(self._wall_clock() * 1e9)
+        log.warning("trade-updates stream disconnected: the SDK reconnects")
+
+    def _on_listening(self) -> None:
+        """The server listens: every later update comes on the stream; anything before shows
+        in a REST read made from now on. So refresh working orders (after a gap, or at the
+        first connection: an adopted order may have filled before it)."""
+        gap: TradeStreamGap | None = None
+        down = self._down_since_ns
+        if down is not None:
+            gap = TradeStreamGap(down, int(self._wall_clock() * 1e9))
+            self._down_since_ns = None
+            self.stream_gaps.append(gap)
+            log.warning(
+                "trade-updates stream listening again after %.3fs: refreshing %d working "
+                "orders by REST",
+                gap.seconds,
+                self.working_orders,
+            )
+        self._refresh_pending.set()
+        with self._received_cond:
+            self._listens += 1
+            self._received_cond.notify_all()
+        self.on_stream_listening(gap)
+
+    def on_stream_listening(self, gap: TradeStreamGap | None) -> None:
+        """Hook (stream thread): the stream listens; ``gap`` is None at the first connection.
+        A refresh is already requested; a host wakes the execution thread here."""
+
+    def wait_listening(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Block until the stream has confirmed listening ``count`` times (any thread)."""
+        with self._received_cond:
+            return self._received_cond.wait_for(lambda: self._listens >= count, timeout)
+
+    @property
+    def listens(self) -> int:
+        with self._received_cond:
+            return self._listens
 
     def _on_update(self, data: Mapping[str, Any], stamper: Stamper) -> list[Message]:
         event = str(data.get("event", ""))
@@ -616,12 +760,13 @@ class AlpacaTradingGateway:
         """Run ``TradingStream`` in a thread, feeding :meth:`ingest`."""
         if self._stream is not None:
             return
-        stream = TradingStream(
-            self.config.api_key,
-            self.config.secret_key,
+        stream = _TradingStream(
+            self,
+            api_key=self.config.api_key,
+            secret_key=self.config.secret_key,
             paper=self.config.paper,
             raw_data=True,
-            url_override=self.config.stream_url,  # type: ignore[arg-type]  # None: default
+            url_override=self.config.stream_url,
         )
 
         async def handler(msg: Any) -> None:

@@ -150,7 +150,7 @@ def _engine_ticks(
         if isinstance(ev, TapeBar):
             sent.setdefault(ev.ts, ns)
 
-    engine = LiveTradingEngine(_config(sb), out_dir=out_dir, strategy_id="bench")
+    engine = LiveTradingEngine(_config(sb), out_dir=out_dir, strategy_id="bench", freeze_gc=True)
     result: dict[str, int] = {}
     thread = threading.Thread(
         target=lambda: result.setdefault("code", engine.run()), name="bench-live-driver"

@@ -92,7 +92,11 @@ def run_live_command(args: argparse.Namespace) -> int:
     try:
         cfg = build_config(args)
         engine = LiveTradingEngine(
-            cfg, out_dir=args.out, live_confirmed=bool(args.live), store_path=args.store
+            cfg,
+            out_dir=args.out,
+            live_confirmed=bool(args.live),
+            store_path=args.store,
+            freeze_gc=True,  # this process is the engine's: keep start-up out of the GC
         )
     except (ConfigurationError, ValueError) as exc:
         print(f"ferrotrade live: {exc}", file=sys.stderr)

@@ -7,11 +7,16 @@
   (dedup). Both drops are counted and logged.
 * :class:`LiveExecutionComponent`: the execution component plus :class:`PollVenue`, the command
   the engine sends when the broker pushed order updates (fills on ``trade_updates``) so they
-  become order events on the execution thread without waiting for market data.
+  become order events on the execution thread without waiting for market data, and
+  :class:`AdoptOrder`, which hands the venue an order an earlier session left working.
+* :class:`LiveRiskComponent`: the risk component plus :class:`AdoptOrder`: an adopted order
+  counts in the working-order totals (position limits, exposure, cash reserved by buys, and the
+  strategy's effective position, so the strategy does not send it a second time).
 * :class:`AuditComponent`: ``audit.csv``, one row per order request (``SubmitOrder``,
   ``CancelOrder``, ``ModifyOrder``) and per response (every order event), flushed row by row so
   a killed process loses nothing already handled. It also keeps the open orders for the health
-  file.
+  file. An :class:`AdoptOrder` is written as its own row (``direction`` ``adopted``) that
+  restates the order for the next restart's ledger.
 * :class:`LiveLogger`: the JSONL log of every message, as ``events.jsonl``, flushed often.
 
 Like every component, none of them imports pykka or reads the wall clock.
@@ -28,6 +33,7 @@ from typing import IO, Any, ClassVar
 from actors.clock import Clock
 from actors.component import Component
 from actors.execution import ExecutionComponent
+from actors.ids import ClientOrderId, StrategyId, VenueOrderId
 from actors.logger import LoggingComponent
 from actors.messages import (
     CancelOrder,
@@ -42,18 +48,26 @@ from actors.messages import (
     OrderModified,
     OrderPartiallyFilled,
     OrderRejected,
+    OrderType,
     RiskAssessment,
+    Side,
     Signal,
     SubmitOrder,
+    TimeInForce,
     encode_line,
 )
+from actors.risk import RiskComponent
+from actors.risk.component import RISK_STRATEGY_ID
+from actors.risk.working import Working
 from actors.strategy import StrategyComponent, StrategyRegistry
 
 __all__ = [
     "AUDIT_COLUMNS",
+    "AdoptOrder",
     "AuditComponent",
     "LiveExecutionComponent",
     "LiveLogger",
+    "LiveRiskComponent",
     "LiveStrategyComponent",
     "PollVenue",
     "SetWarmup",
@@ -76,19 +90,98 @@ class SetWarmup(Message):
     active: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdoptOrder(Message):
+    """Command to execution, risk and the audit trail: take over an order an earlier session
+    left working at the broker (start-up reconciliation, :mod:`actors.live.reconcile`).
+
+    ``client_order_id`` is the broker's client order id itself (``<prefix>s<k>-<strategy>-<n>``),
+    so it never collides with this session's ``<strategy>-<n>``; ``venue_order_id`` is the
+    broker's order id, which maps its trade updates. ``filled_quantity`` / ``filled_notional``
+    is what the broker had filled at adoption: the positions adopted with it already hold that
+    part, so only fills beyond it are booked. ``ts_event`` is the adoption time: later fills of
+    the order are stamped no earlier (the FIFO tracker refuses fills that go back in time).
+    """
+
+    client_order_id: ClientOrderId
+    strategy_id: StrategyId
+    symbol: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    quantity: float
+    filled_quantity: float = 0.0
+    filled_notional: float = 0.0
+    price: float | None = None
+    trigger_price: float | None = None
+    venue_order_id: VenueOrderId
+
+    @property
+    def remaining(self) -> float:
+        return max(self.quantity - self.filled_quantity, 0.0)
+
+    def as_submit(self) -> SubmitOrder:
+        """The order as if this session had sent it (what execution and the venue track)."""
+        return SubmitOrder(
+            message_id=self.message_id,
+            ts_event=self.ts_event,
+            ts_init=self.ts_init,
+            source=self.source,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            client_order_id=self.client_order_id,
+            strategy_id=self.strategy_id,
+            symbol=self.symbol,
+            side=self.side,
+            quantity=self.quantity,
+            order_type=self.order_type,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            time_in_force=self.time_in_force,
+        )
+
+
 class LiveExecutionComponent(ExecutionComponent):
     subscriptions: ClassVar[tuple[type[Message], ...]] = (  # type: ignore[assignment]
         *ExecutionComponent.subscriptions,
         PollVenue,
+        AdoptOrder,
     )
 
     def on_poll_venue(self, cmd: PollVenue) -> Sequence[Message]:
+        request_refresh = getattr(self.venue, "request_refresh", None)
+        if cmd.refresh and callable(request_refresh):
+            request_refresh()  # done by the drain, once even if a reconnect asked for it too
         drain = getattr(self.venue, "drain", None)
-        out: list[Message] = list(drain(self)) if callable(drain) else []
-        refresh = getattr(self.venue, "refresh", None)
-        if cmd.refresh and callable(refresh):
-            out.extend(refresh(self))
-        return out
+        return list(drain(self)) if callable(drain) else []
+
+    def on_adopt_order(self, cmd: AdoptOrder) -> Sequence[Message]:
+        adopt = getattr(self.venue, "adopt", None)
+        if not callable(adopt):
+            details = (("client_order_id", str(cmd.client_order_id)),)
+            return (self.log(LogLevel.WARNING, "venue cannot adopt orders: ignored", cmd, details),)
+        adopt(cmd.as_submit(), str(cmd.venue_order_id), cmd.filled_quantity, cmd.filled_notional)
+        return ()
+
+
+class LiveRiskComponent(RiskComponent):
+    """Risk with adopted orders in its working totals (see the module docstring)."""
+
+    subscriptions: ClassVar[tuple[type[Message], ...]] = (  # type: ignore[assignment]
+        *RiskComponent.subscriptions,
+        AdoptOrder,
+    )
+
+    def on_adopt_order(self, cmd: AdoptOrder) -> None:
+        sign = 1.0 if cmd.side is Side.BUY else -1.0
+        avg = cmd.filled_notional / cmd.filled_quantity if cmd.filled_quantity > 0 else 0.0
+        ref = cmd.price or cmd.trigger_price or self._last_price.get(cmd.symbol) or avg
+        self._working.put(
+            cmd.client_order_id, Working(cmd.strategy_id, cmd.symbol, sign * cmd.remaining, ref)
+        )
+        if cmd.strategy_id == RISK_STRATEGY_ID:
+            # an earlier session's stop exit: its fill flattens every book in the symbol
+            self._stop_orders[cmd.client_order_id] = cmd.symbol
 
 
 def _signal_key(sig: Signal) -> tuple[Any, ...]:
@@ -188,7 +281,7 @@ AUDIT_COLUMNS = (
     "correlation_id",
 )
 
-_REQUESTS = (SubmitOrder, CancelOrder, ModifyOrder)
+_REQUESTS = (SubmitOrder, CancelOrder, ModifyOrder, AdoptOrder)
 _RESPONSES = (
     OrderAccepted,
     OrderRejected,
@@ -224,6 +317,7 @@ class AuditComponent(Component):
         self.rows: list[dict[str, str]] = []
         self.open_orders: dict[str, dict[str, Any]] = {}
         self.fills = 0
+        self._broker_cids: dict[str, str] = {}  # adopted orders: our id is the broker's
         self._file: IO[str] | None = None
         self._writer: Any = None
 
@@ -246,10 +340,11 @@ class AuditComponent(Component):
     def inherit(self, previous: Component) -> None:
         """After a supervised restart: keep the open file and the open-order view."""
         if isinstance(previous, AuditComponent):
-            self.rows, self.open_orders, self.fills = (
+            self.rows, self.open_orders, self.fills, self._broker_cids = (
                 previous.rows,
                 previous.open_orders,
                 previous.fills,
+                previous._broker_cids,
             )
             self._file, self._writer = previous._file, previous._writer
 
@@ -267,6 +362,8 @@ class AuditComponent(Component):
             return super().handle(message)
         m: Any = message
         cid = str(m.client_order_id)
+        if isinstance(message, AdoptOrder):
+            self._broker_cids[cid] = cid
         row = {c: "" for c in AUDIT_COLUMNS}
         row.update(
             ts_event=str(m.ts_event),
@@ -274,7 +371,7 @@ class AuditComponent(Component):
             direction="request" if isinstance(message, _REQUESTS) else "response",
             type=type(message).__name__,
             client_order_id=cid,
-            broker_client_order_id=self.broker_prefix + cid,
+            broker_client_order_id=self._broker_cids.get(cid) or self.broker_prefix + cid,
             strategy_id=str(m.strategy_id),
             symbol=m.symbol,
             message_id=str(m.message_id),
@@ -296,6 +393,28 @@ class AuditComponent(Component):
                 "quantity": message.quantity,
                 "remaining": message.quantity,
                 "status": "NEW",
+            }
+        elif isinstance(message, AdoptOrder):
+            # restates the order for the next restart's ledger: filled = quantity - remaining
+            row.update(
+                direction="adopted",
+                side=message.side.value,
+                order_type=message.order_type.value,
+                quantity=_fmt(message.quantity),
+                price=_fmt(message.price),
+                trigger_price=_fmt(message.trigger_price),
+                time_in_force=message.time_in_force.value,
+                venue_order_id=str(message.venue_order_id),
+                remaining=_fmt(message.remaining),
+            )
+            self.open_orders[cid] = {
+                "client_order_id": cid,
+                "symbol": message.symbol,
+                "side": message.side.value,
+                "quantity": message.quantity,
+                "remaining": message.remaining,
+                "status": "PARTIALLY_FILLED" if message.filled_quantity > 0 else "ACKED",
+                "adopted": True,
             }
         elif isinstance(message, ModifyOrder):
             row.update(

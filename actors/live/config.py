@@ -120,8 +120,12 @@ class TradingConfig:
     ``next_bar`` at the next bar's open (conservative). ``client_order_prefix`` starts every
     Alpaca ``client_order_id``; the engine adds the session number so a restarted run never
     reuses an id. ``data_silence_s``: a connected stream silent that long is reconnected.
-    ``cancel_open_orders_on_start``: on a restart, cancel the broker's open orders left by a
-    previous session (after reconciling them) instead of adopting them. ``warmup_bars``: bars
+    ``cancel_open_orders_on_start`` (default false): what a restart does with the broker's
+    open orders of this deployment (``client_order_prefix``) that a previous session left:
+    false *adopts* them as working orders (their later fills are booked once, under the
+    strategy that sent them, and risk counts them); true cancels them (after reconciling them)
+    before positions are read -- for operators who want every session to start flat in orders.
+    Env ``TRADING_CANCEL_OPEN_ORDERS_ON_START``. ``warmup_bars``: bars
     per symbol fed before trading starts with signals discarded, so indicators are warm and a
     strategy's regime reflects recent history (dry-run: the bars before the replay window;
     paper/live: by REST, cached, up to the broker's clock). ``stream_quotes`` /
@@ -142,7 +146,7 @@ class TradingConfig:
     client_order_prefix: str = "ft-"
     heartbeat_s: float = 1.0
     data_silence_s: float = 60.0
-    cancel_open_orders_on_start: bool = True
+    cancel_open_orders_on_start: bool = False
     warmup_bars: int = 100
     stream_quotes: bool = False
     stream_trades: bool = False

@@ -18,10 +18,25 @@ Invariants:
   broker client order ids are ``<prefix>s<session>-<strategy>-<n>``, so a new session never
   reuses an id, and a re-sent submit within a session is recognised by the gateway. Before
   trading, paper/live reconcile with the broker (:mod:`actors.live.reconcile`): drift is
-  reported (``reconcile.json`` and the log) and the broker's positions and cash are adopted.
+  reported (``reconcile.json`` and the log), the broker's positions and cash are adopted, and
+  its open orders are adopted as working orders (:class:`~actors.live.components.AdoptOrder`)
+  or, with ``trading.cancel_open_orders_on_start``, canceled.
+* **Stream gaps are closed by REST at once.** When ``trade_updates`` listens again after a
+  drop, execution refreshes every working order by REST before anything else (fills made
+  while it was down are booked, idempotently) and the gap is logged; the heartbeat refresh
+  stays as the safety net for a connected-but-silent stream.
 * **Clean stop.** :meth:`request_stop` (signal-handler safe) ends the loop; shutdown stops the
   streams, books the venue's last updates, stops the runtime (logs flushed, audit closed), and
   marks the health file ``stopped``.
+* **Nothing slow on the tick path.** While running, ``health.json`` is built and written, and
+  the heartbeat's log flush done, by a writer thread the driver only nudges (the reads it needs
+  are asks to the components); a health write is atomic (temp file + rename) but not fsynced
+  -- a stale heartbeat is what a monitor checks, and an fsync can stall for hundreds of
+  milliseconds on a busy disk. Only the final ``stopped`` write and the restart files
+  (``session.json``, ``reconcile.json``) are fsynced. With ``freeze_gc=True`` (what the CLI and
+  the benchmark pass: it changes the whole process) everything alive after start-up is moved
+  out of the collector's reach (``gc.freeze()``), so a full collection during trading scans
+  only what trading allocated instead of stalling every thread for tens of milliseconds.
 
 Modes:
 
@@ -38,6 +53,7 @@ Modes:
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -56,13 +72,15 @@ from actors.config import ComponentSpec, RuntimeConfig
 from actors.data.alpaca import AlpacaDataConfig, AlpacaDataGateway, bar_message
 from actors.data.bars import BarSeries, BarStore, Timeframe, load_demo_bars
 from actors.errors import ConfigurationError
-from actors.execution import FillModel, SimulatedVenue, Stamper, VenueConfig, VenuePort
-from actors.execution.alpaca import AlpacaGatewayConfig, AlpacaTradingGateway
-from actors.ids import ClientOrderId, StrategyId
+from actors.execution import FillModel, SimulatedVenue, VenueConfig, VenuePort
+from actors.execution.alpaca import AlpacaGatewayConfig, AlpacaTradingGateway, TradeStreamGap
+from actors.ids import ClientOrderId, StrategyId, VenueOrderId
 from actors.live.components import (
+    AdoptOrder,
     AuditComponent,
     LiveExecutionComponent,
     LiveLogger,
+    LiveRiskComponent,
     LiveStrategyComponent,
     PollVenue,
     SetWarmup,
@@ -73,12 +91,14 @@ from actors.messages import (
     Bar,
     HaltTrading,
     MarketData,
-    Message,
     OrderFilled,
+    OrderType,
     ResumeTrading,
     Side,
+    TimeInForce,
 )
-from actors.risk import RiskComponent, RiskLimits, ValidationLimits
+from actors.risk import RiskLimits, ValidationLimits
+from actors.risk.component import RISK_STRATEGY_ID
 from actors.runtime import Runtime
 from actors.strategy import StrategyRegistry
 
@@ -104,30 +124,87 @@ class _Stats:
     gaps: int = 0
     last_data_ts_ns: int | None = None
     drift: int = 0
+    adopted_orders: int = 0
+    trade_stream_gaps: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _StreamListening:
+    """Driver-queue item: ``trade_updates`` listens (again, when ``gap`` is set)."""
+
+    gap: TradeStreamGap | None
+
+
+class _HealthWriter:
+    """Runs ``write`` on its own thread when nudged, at most every ``min_interval_s``; nudges
+    during a write coalesce into one more write. ``flush`` additionally runs ``flush_log``
+    first (the heartbeat's log flush)."""
+
+    def __init__(
+        self,
+        write: Callable[[], None],
+        flush_log: Callable[[], None],
+        min_interval_s: float = 0.05,
+    ) -> None:
+        self._write = write
+        self._flush_log = flush_log
+        self._min_interval_s = min_interval_s
+        self._due = threading.Event()
+        self._flush_due = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="live-health-writer")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def nudge(self, flush_log: bool = False) -> None:
+        """Ask for a write (any thread; cheap)."""
+        if flush_log:
+            self._flush_due.set()
+        self._due.set()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """End the thread after the write in progress (no further write)."""
+        self._stopping.set()
+        self._due.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        last = -self._min_interval_s
+        while True:
+            self._due.wait()
+            # rate limit: the stop event ends the wait early
+            self._stopping.wait(max(last + self._min_interval_s - time.monotonic(), 0.0))
+            if self._stopping.is_set():
+                return
+            self._due.clear()  # before the work: a nudge during it means one more round
+            try:
+                if self._flush_due.is_set():
+                    self._flush_due.clear()
+                    self._flush_log()
+                self._write()
+            except Exception:  # a failing write must not end health reporting
+                log.warning("health write failed", exc_info=True)
+            last = time.monotonic()
 
 
 class _EngineGateway(AlpacaTradingGateway):
-    """The trading gateway, waking the engine's driver when a trade update arrives."""
+    """The trading gateway, waking the engine's driver when a trade update arrives or the
+    trade stream (re)connects."""
 
-    def __init__(self, config: AlpacaGatewayConfig, wake: Callable[[], None]) -> None:
+    def __init__(self, config: AlpacaGatewayConfig, put: Callable[[Any], None]) -> None:
         super().__init__(config)
-        self._wake = wake
+        self._put = put
         self.ingested = 0  # trade updates received (any thread; read by the driver)
 
     def ingest(self, update: Mapping[str, Any]) -> None:
         super().ingest(update)
         self.ingested += 1
-        self._wake()
+        self._put(_WAKE)
 
-    def refresh(self, stamper: Stamper) -> list[Message]:
-        """Book fills of working orders that the stream has not delivered, from each order's
-        REST view (a dropped or silent trade-updates stream loses updates; this finds them).
-        Runs on the execution thread, like every other venue call."""
-        out: list[Message] = []
-        for tracked in list(self._orders.values()):
-            if tracked.alpaca_id is not None and not tracked.done:
-                out.extend(self._reconcile_order(tracked, stamper))
-        return out
+    def on_stream_listening(self, gap: TradeStreamGap | None) -> None:
+        self._put(_StreamListening(gap))
 
     @property
     def stream_connected(self) -> bool:
@@ -156,6 +233,7 @@ class LiveTradingEngine:
         replay_bars: Mapping[str, BarSeries] | None = None,
         store_path: str | os.PathLike[str] | None = None,
         strategy_id: str | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         mode = config.mode
         if mode == "live" and not live_confirmed:
@@ -178,6 +256,8 @@ class LiveTradingEngine:
         self.out_dir = Path(out_dir)
         self.replay_bars = replay_bars
         self.store_path = Path(store_path) if store_path is not None else None
+        self.freeze_gc = freeze_gc
+        self._gc_frozen = False
         self.timeframe = Timeframe.parse(config.trading.timeframe)
         self.strategy_id = StrategyId(strategy_id or config.trading.strategy.rsplit(":", 1)[-1])
         self.stats = _Stats()
@@ -192,7 +272,8 @@ class LiveTradingEngine:
         self._stop = threading.Event()
         self._cond = threading.Condition()
         self._started_ns = time.time_ns()
-        self._last_health_ns = 0
+        self._health_lock = threading.Lock()
+        self._health_writer: _HealthWriter | None = None
         self._last_heartbeat = 0.0
         self._last_bar_start: dict[str, int] = {}
         self._error: str | None = None
@@ -269,7 +350,7 @@ class LiveTradingEngine:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.session = self._next_session()
         self.status = "starting"
-        self._write_health(force=True)
+        self._write_health()
         cfg = self.config
         initial_cash = cfg.trading.initial_cash
         adopt: list[dict[str, Any]] = []
@@ -300,6 +381,8 @@ class LiveTradingEngine:
         # warm up before adopting positions: stops must not fire on history
         self._warm_up(self._warmup_bars())
         self._adopt(adopt)
+        if self.reconciliation is not None:
+            self._adopt_orders(self.reconciliation.adopted_orders)
         if self.mode != "dry-run":
             assert self.gateway is not None
             assert self.data is not None
@@ -314,7 +397,15 @@ class LiveTradingEngine:
                 trades=cfg.trading.stream_trades,
             )
         self.status = "running"
-        self._write_health(force=True)
+        self._write_health()
+        self._health_writer = _HealthWriter(self._write_health, self._flush_log)
+        self._health_writer.start()
+        if self.freeze_gc:
+            # start-up allocated most of what the process will ever hold (SDK, modules,
+            # history): collect once now, then keep it out of every later collection
+            gc.collect()
+            gc.freeze()
+            self._gc_frozen = True
         self._notify()
 
     def _warmup_bars(self) -> list[Bar]:
@@ -377,19 +468,14 @@ class LiveTradingEngine:
         self.runtime_log("INFO", "warmed up", {"bars": len(bars)})
 
     def _wait_trade_stream(self) -> None:
-        """Give the trade-updates stream up to ``timeout_s`` to connect before data flows (an
-        update sent before it listens is lost; the periodic REST refresh would still find it)."""
+        """Give the trade-updates stream up to ``timeout_s`` to listen before data flows (an
+        update sent before it listens is lost; the REST refresh when it listens finds it)."""
         gw = self.gateway
         assert gw is not None
-        pause = threading.Event()
-        waited = 0.0
         limit = self.config.alpaca.timeout_s
-        while not gw.stream_connected and waited < limit and not self._stop.is_set():
-            pause.wait(0.01)
-            waited += 0.01
-        if not gw.stream_connected:
+        if not gw.wait_listening(1, limit):
             self.runtime_log(
-                "WARNING", "trade-updates stream not connected yet", {"waited_s": waited}
+                "WARNING", "trade-updates stream not listening yet", {"waited_s": limit}
             )
 
     def _start_details(self) -> dict[str, str | int | float | bool | None]:
@@ -436,7 +522,7 @@ class LiveTradingEngine:
             return LiveStrategyComponent(name, clock, registry)
 
         def risk(name: str, clock: Clock) -> Component:
-            return RiskComponent(
+            return LiveRiskComponent(
                 name, clock, limits, sizer=sizer, validation=validation, initial_equity=initial_cash
             )
 
@@ -487,7 +573,7 @@ class LiveTradingEngine:
             client_order_prefix=self.broker_prefix,
             timeout_s=a.timeout_s,
         )
-        return _EngineGateway(cfg, lambda: self._queue.put(_WAKE))
+        return _EngineGateway(cfg, self._queue.put)
 
     def _make_data_gateway(self) -> AlpacaDataGateway:
         a = self.config.alpaca
@@ -543,6 +629,7 @@ class LiveTradingEngine:
             {
                 "drift": len(rec.drift),
                 "canceled_open_orders": len(rec.canceled),
+                "adopted_open_orders": len(rec.adopted_orders),
                 "adopted_positions": len(rec.adopted),
                 "broker_cash": rec.broker_cash,
                 "broker_orders": rec.broker_orders,
@@ -582,6 +669,49 @@ class LiveTradingEngine:
             )
         runtime.run_until_idle()
 
+    def _adopt_orders(self, orders: Sequence[Mapping[str, Any]]) -> None:
+        """Register the broker's open orders as working orders (see :class:`AdoptOrder`): owned
+        by the strategy that sent them when it is this engine's (or risk's stop exits), else
+        like the adopted positions."""
+        runtime = self.runtime
+        assert runtime is not None
+        if not orders:
+            return
+        now = self._broker_now_ns if self._broker_now_ns is not None else time.time_ns()
+        symbols = set(self.config.trading.symbols)
+        for o in orders:
+            sym = str(o["symbol"])
+            sid = o.get("strategy_id")
+            if sid in (self.strategy_id, RISK_STRATEGY_ID):
+                owner = StrategyId(str(sid))
+            else:
+                owner = self.strategy_id if sym in symbols else StrategyId("reconcile")
+            filled = float(o["filled_quantity"])
+            avg = o.get("filled_avg_price")
+            runtime.feed(
+                AdoptOrder(
+                    ts_event=now,
+                    ts_init=now,
+                    source="reconcile",
+                    client_order_id=ClientOrderId(str(o["client_order_id"])),
+                    strategy_id=owner,
+                    symbol=sym,
+                    side=Side.BUY if o["side"] == "buy" else Side.SELL,
+                    order_type=_ORDER_TYPES.get(str(o["order_type"]), OrderType.MARKET),
+                    time_in_force=_TIFS.get(str(o["time_in_force"]), TimeInForce.GTC),
+                    quantity=float(o["quantity"]),
+                    filled_quantity=filled,
+                    filled_notional=filled * float(avg) if avg is not None else 0.0,
+                    price=o.get("limit_price"),
+                    trigger_price=o.get("stop_price"),
+                    venue_order_id=VenueOrderId(str(o["order_id"])),
+                )
+            )
+        runtime.run_until_idle()
+        self.stats.adopted_orders = len(orders)
+        ids = ",".join(str(o["client_order_id"]) for o in orders)
+        self.runtime_log("INFO", "adopted open orders", {"orders": ids})
+
     # -- the loop ----------------------------------------------------------------------------------
     def _loop(self, duration_s: float | None) -> None:
         deadline = None if duration_s is None else time.monotonic() + duration_s
@@ -605,6 +735,8 @@ class LiveTradingEngine:
                 item = None
             if item is _WAKE:
                 self._poll_venue()
+            elif isinstance(item, _StreamListening):
+                self._on_trade_stream_listening(item.gap)
             elif isinstance(item, HaltTrading | ResumeTrading):
                 self._command(item)
             elif item is not None:
@@ -613,11 +745,11 @@ class LiveTradingEngine:
 
     def _housekeeping(self) -> None:
         """Every ``heartbeat_s``: ask the broker about working orders (fills the stream may have
-        missed), flush the JSONL log and rewrite the health file; otherwise refresh health at
-        most every 50 ms."""
+        missed), and have the writer flush the JSONL log (it lags at most a heartbeat) and
+        rewrite the health file; otherwise just nudge the writer (at most every 50 ms)."""
         now = time.monotonic()
         if now - self._last_heartbeat < self.config.trading.heartbeat_s:
-            self._write_health()
+            self._health_due()
             return
         self._last_heartbeat = now
         runtime = self.runtime
@@ -625,9 +757,12 @@ class LiveTradingEngine:
             open_orders = runtime.host.query("audit", lambda c: len(c.open_orders))
             if open_orders:
                 self._poll_venue(refresh=True)
-        if runtime is not None:
-            runtime.host.query("logger", lambda c: c.flush())  # the log lags at most a heartbeat
-        self._write_health(force=True)
+        self._health_due(flush_log=True)
+
+    def _flush_log(self) -> None:
+        runtime = self.runtime
+        if runtime is not None and runtime.host.running:
+            runtime.host.query("logger", lambda c: c.flush())
 
     def runtime_log(
         self, level: str, text: str, details: Mapping[str, str | int | float | bool | None]
@@ -642,7 +777,7 @@ class LiveTradingEngine:
         runtime.run_until_idle()
         self.stats.ticks += 1
         self.stats.last_data_ts_ns = item.ts_event
-        self._write_health()
+        self._health_due()
         self._notify()
 
     def _command(self, cmd: HaltTrading | ResumeTrading) -> None:
@@ -651,8 +786,26 @@ class LiveTradingEngine:
         runtime.feed(cmd)
         runtime.run_until_idle()
         self.stats.commands += 1
-        self._write_health(force=True)
+        self._health_due()
         self._notify()
+
+    def _on_trade_stream_listening(self, gap: TradeStreamGap | None) -> None:
+        """The trade stream listens (again): the gateway has a REST refresh of the working
+        orders pending; poll now so it runs (and its fills are booked) before the next tick."""
+        if gap is not None:
+            self.runtime_log(
+                "WARNING",
+                "trade-updates stream gap: reconnected, refreshing working orders by REST",
+                {
+                    "disconnected_utc": _utc(gap.disconnected_ns),
+                    "reconnected_utc": _utc(gap.reconnected_ns),
+                    "gap_s": round(gap.seconds, 3),
+                },
+            )
+        self._poll_venue()
+        if gap is not None:
+            self.stats.trade_stream_gaps += 1  # counted once its refresh is booked
+            self._notify()
 
     def _poll_venue(self, refresh: bool = False) -> None:
         runtime = self.runtime
@@ -811,6 +964,8 @@ class LiveTradingEngine:
             "last_data_ts_ns": self.stats.last_data_ts_ns,
             "gaps_backfilled": self.stats.gaps,
             "reconciliation_drift": self.stats.drift,
+            "adopted_orders": self.stats.adopted_orders,
+            "trade_stream_gaps": self.stats.trade_stream_gaps,
             "open_orders": open_orders,
             "positions": positions,
             **money,
@@ -833,13 +988,21 @@ class LiveTradingEngine:
                 "error": f"health read failed: {exc}",
             }
 
-    def _write_health(self, force: bool = False) -> None:
-        now = time.time_ns()
-        if not force and now - self._last_health_ns < 50_000_000:
-            return
-        self._last_health_ns = now
+    def _health_due(self, flush_log: bool = False) -> None:
+        """Have the writer thread refresh ``health.json`` (at once, before it runs)."""
+        writer = self._health_writer
+        if writer is not None:
+            writer.nudge(flush_log)
+        else:
+            if flush_log:
+                self._flush_log()
+            self._write_health()
+
+    def _write_health(self) -> None:
         doc = self._safe_health()
-        _atomic_write(self.health_path, json.dumps(doc, indent=2, sort_keys=True))
+        text = json.dumps(doc, indent=2, sort_keys=True)
+        with self._health_lock:
+            _atomic_write(self.health_path, text, durable=False)
 
     # -- shutdown ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -847,6 +1010,12 @@ class LiveTradingEngine:
         if self.status in ("stopped", "failed"):
             return
         self.status = "stopping"
+        if self._health_writer is not None:
+            self._health_writer.stop()
+            self._health_writer = None
+        if self._gc_frozen:
+            gc.unfreeze()  # what trading held may be collected again
+            self._gc_frozen = False
         if self.data is not None:
             try:
                 self.data.close()
@@ -857,7 +1026,7 @@ class LiveTradingEngine:
             try:
                 if self.gateway is not None:
                     self._poll_venue()
-                self._write_health(force=True)
+                self._write_health()
                 runtime.log_event(
                     "INFO",
                     "live engine stopping",
@@ -883,7 +1052,8 @@ class LiveTradingEngine:
             error=self._error,
         )
         final["connections"] = {k: "closed" for k in final.get("connections", {})}
-        _atomic_write(self.health_path, json.dumps(final, indent=2, sort_keys=True))
+        with self._health_lock:
+            _atomic_write(self.health_path, json.dumps(final, indent=2, sort_keys=True))
         self._notify()
 
 
@@ -919,6 +1089,20 @@ def _portfolio_view(c: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return money, positions
 
 
+_ORDER_TYPES: Mapping[str, OrderType] = {
+    "market": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "stop": OrderType.STOP,
+    "stop_limit": OrderType.STOP_LIMIT,
+}
+_TIFS: Mapping[str, TimeInForce] = {
+    "gtc": TimeInForce.GTC,
+    "day": TimeInForce.DAY,
+    "ioc": TimeInForce.IOC,
+    "fok": TimeInForce.FOK,
+}
+
+
 def _bar_start(bar: Bar, tf: Timeframe) -> int:
     fixed = tf.nanos
     if fixed is not None:
@@ -932,11 +1116,14 @@ def _scalar(v: object) -> str | int | float | bool | None:
     return str(v)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temp file in the same directory, then replace)."""
+def _atomic_write(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write ``text`` to ``path`` atomically (temp file in the same directory, then replace):
+    a reader sees the old or the new text, never a mix. ``durable`` also fsyncs before the
+    rename, so the new text survives a power loss (slow on a busy disk: not for every tick)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)

@@ -1,49 +1,88 @@
 """Start-up reconciliation with the broker: the engine's own ledger against the broker's truth.
 
-Invariant: after :func:`reconcile_with_broker` the engine starts from the broker's positions and
-cash, whatever its ledger said; every difference found on the way is reported as *drift* (and
-logged by the engine) so an operator can see what the previous run missed.
+Invariant: after :func:`reconcile_with_broker` the engine starts from the broker's positions,
+cash and open orders, whatever its ledger said; every difference found on the way is reported as
+*drift* (and logged by the engine) so an operator can see what the previous run missed.
 
 The ledger is the previous sessions' ``audit.csv`` in the run directory (written row by row, so
 a killed process loses at most the row being written). Compared, per broker order whose
 ``client_order_id`` carries the deployment's prefix: the quantity filled at the broker against
-the fills the ledger booked; then the position per symbol. Open orders left by an earlier session
-are reported and, with ``cancel_open_orders=True`` (the default), canceled before positions are
-read, so nothing fills behind the engine's back. The positions are then *adopted*: one synthetic
-fill per symbol at the broker's average entry price (client order id ``adopt-s<session>-<SYM>``),
-so portfolio and risk (which books fills per strategy) start from the broker's book, and the
-starting cash is chosen so that cash after adoption equals the broker's.
+the fills the ledger booked, and whether the order is still working; then the position per
+symbol.
+
+Open orders left by an earlier session are *adopted* by default (``cancel_open_orders=False``):
+each one is listed in :attr:`Reconciliation.adopted_orders` with what the broker has filled of
+it so far, and the engine registers it as a working order (execution maps its later trade
+updates, risk counts it in its working totals, the audit trail restates it), so a fill after the
+restart is booked exactly once, under the strategy that sent it. Orders, positions and orders
+again are read until the open orders' filled quantities agree before and after the positions
+(a fill between the reads would otherwise be counted twice or never). With
+``cancel_open_orders=True`` they are canceled instead, before positions are read, so nothing
+fills behind the engine's back.
+
+The positions are then *adopted*: one synthetic fill per symbol at the broker's average entry
+price (client order id ``adopt-s<session>-<SYM>``), so portfolio and risk (which books fills per
+strategy) start from the broker's book, and the starting cash is chosen so that cash after
+adoption equals the broker's.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Ledger", "Reconciliation", "read_ledger", "reconcile_with_broker"]
+__all__ = [
+    "ADOPT_ORDER_ROW",
+    "OPEN_STATUSES",
+    "Ledger",
+    "Reconciliation",
+    "read_ledger",
+    "reconcile_with_broker",
+    "strategy_of",
+]
 
 log = logging.getLogger(__name__)
 _EPS = 1e-9
 ADOPT_PREFIX = "adopt-"
+#: ``type`` of the audit row that restates an adopted order (its filled part at adoption).
+ADOPT_ORDER_ROW = "AdoptOrder"
+#: Alpaca order statuses of a working order (it can still fill).
+OPEN_STATUSES = frozenset(
+    {
+        "new",
+        "accepted",
+        "partially_filled",
+        "pending_new",
+        "held",
+        "pending_replace",
+        "pending_cancel",
+        "accepted_for_bidding",
+    }
+)
+_DONE_ROWS = frozenset({"OrderFilled", "OrderRejected", "OrderCanceled", "OrderExpired"})
+_SNAPSHOT_ATTEMPTS = 5
 
 
 @dataclass
 class Ledger:
-    """What the previous sessions' audit trail says."""
+    """What the previous sessions' audit trail says (keys are the broker's client order ids)."""
 
     filled_by_broker_cid: dict[str, float] = field(default_factory=dict)
     positions: dict[str, float] = field(default_factory=dict)
     submitted: list[str] = field(default_factory=list)
+    open_orders: set[str] = field(default_factory=set)
     fills: int = 0
 
 
 def read_ledger(path: str | Path) -> Ledger:
-    """Parse ``audit.csv`` (missing file: an empty ledger). Adoption rows of a session reset the
-    positions to what was adopted (they restate, not add to, the earlier fills)."""
+    """Parse ``audit.csv`` (missing file: an empty ledger). Adoption rows restate rather than
+    add: a session's position adoption rows reset the positions to what was adopted, and an
+    ``AdoptOrder`` row sets its order's filled quantity to what the broker had filled."""
     ledger = Ledger()
     p = Path(path)
     if not p.exists():
@@ -53,8 +92,19 @@ def read_ledger(path: str | Path) -> Ledger:
         for row in csv.DictReader(fh):
             kind = row.get("type", "")
             cid = row.get("client_order_id", "")
+            bcid = row.get("broker_client_order_id", "")
             if kind == "SubmitOrder":
-                ledger.submitted.append(row.get("broker_client_order_id", ""))
+                ledger.submitted.append(bcid)
+                ledger.open_orders.add(bcid)
+            elif kind == ADOPT_ORDER_ROW:
+                try:
+                    filled = float(row.get("quantity") or 0.0) - float(row.get("remaining") or 0.0)
+                except ValueError:
+                    continue
+                ledger.filled_by_broker_cid[bcid] = filled
+                ledger.open_orders.add(bcid)
+            elif kind in _DONE_ROWS:
+                ledger.open_orders.discard(bcid)
             if kind not in ("OrderFilled", "OrderPartiallyFilled"):
                 continue
             try:
@@ -71,7 +121,6 @@ def read_ledger(path: str | Path) -> Ledger:
                 ledger.positions[sym] = ledger.positions.get(sym, 0.0) + signed
                 continue
             ledger.fills += 1
-            bcid = row.get("broker_client_order_id", "")
             ledger.filled_by_broker_cid[bcid] = ledger.filled_by_broker_cid.get(bcid, 0.0) + qty
             ledger.positions[sym] = ledger.positions.get(sym, 0.0) + signed
     return ledger
@@ -79,11 +128,12 @@ def read_ledger(path: str | Path) -> Ledger:
 
 @dataclass
 class Reconciliation:
-    """The outcome: drift found, orders canceled, positions adopted, the starting cash."""
+    """The outcome: drift found, orders canceled or adopted, positions adopted, the cash."""
 
     drift: list[dict[str, Any]] = field(default_factory=list)
     canceled: list[str] = field(default_factory=list)
     adopted: list[dict[str, Any]] = field(default_factory=list)
+    adopted_orders: list[dict[str, Any]] = field(default_factory=list)
     broker_cash: float | None = None
     starting_cash: float | None = None
     broker_orders: int = 0
@@ -93,6 +143,7 @@ class Reconciliation:
             "drift": self.drift,
             "canceled": self.canceled,
             "adopted": self.adopted,
+            "adopted_orders": self.adopted_orders,
             "broker_cash": self.broker_cash,
             "starting_cash": self.starting_cash,
             "broker_orders": self.broker_orders,
@@ -105,6 +156,50 @@ def _f(v: object) -> float:
     return float(str(v))
 
 
+def _opt_f(v: object) -> float | None:
+    return None if v is None or v == "" else float(str(v))
+
+
+def strategy_of(broker_cid: str, prefix: str) -> str | None:
+    """The strategy id inside a broker client order id ``<prefix>s<session>-<strategy>-<n>``
+    (the engine's scheme), or None when the id does not follow it."""
+    m = re.fullmatch(re.escape(prefix) + r"s\d+-(.+)-\d+", broker_cid)
+    return m.group(1) if m else None
+
+
+def _fills_key(orders: list[Mapping[str, Any]]) -> dict[str, tuple[str, float]]:
+    """What must not change between the two order reads around the positions read."""
+    return {str(o["id"]): (str(o.get("status")), _f(o.get("filled_qty"))) for o in orders}
+
+
+def _working(orders: list[Mapping[str, Any]]) -> dict[str, str]:
+    """Client order id -> status of the orders still working at the broker."""
+    return {
+        str(o["client_order_id"]): str(o.get("status"))
+        for o in orders
+        if str(o.get("status")) in OPEN_STATUSES
+    }
+
+
+def _adopted_order(o: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    cid = str(o["client_order_id"])
+    return {
+        "client_order_id": cid,
+        "order_id": str(o["id"]),
+        "strategy_id": strategy_of(cid, prefix),
+        "symbol": str(o.get("symbol")),
+        "side": str(o.get("side")),
+        "order_type": str(o.get("order_type") or o.get("type")),
+        "time_in_force": str(o.get("time_in_force")),
+        "quantity": _f(o.get("qty")),
+        "filled_quantity": _f(o.get("filled_qty")),
+        "filled_avg_price": _opt_f(o.get("filled_avg_price")),
+        "limit_price": _opt_f(o.get("limit_price")),
+        "stop_price": _opt_f(o.get("stop_price")),
+        "status": str(o.get("status")),
+    }
+
+
 def reconcile_with_broker(
     ledger: Ledger,
     *,
@@ -113,11 +208,38 @@ def reconcile_with_broker(
     account: Callable[[], Mapping[str, Any]],
     cancel: Callable[[str], None],
     prefix: str,
-    cancel_open_orders: bool = True,
+    cancel_open_orders: bool = False,
 ) -> Reconciliation:
-    """Compare, cancel stale open orders, adopt positions (see the module docstring)."""
+    """Compare, adopt (or cancel) open orders, adopt positions (see the module docstring)."""
     rec = Reconciliation()
-    orders = [o for o in all_orders() if str(o.get("client_order_id", "")).startswith(prefix)]
+
+    def ours() -> list[Mapping[str, Any]]:
+        return [o for o in all_orders() if str(o.get("client_order_id", "")).startswith(prefix)]
+
+    orders = ours()
+    if cancel_open_orders:
+        working = _working(orders)
+        for o in orders:
+            if str(o["client_order_id"]) in working:
+                try:
+                    cancel(str(o["id"]))
+                    rec.canceled.append(str(o["client_order_id"]))
+                except Exception as exc:  # already filled or gone: the re-read tells
+                    log.warning("cancel of stale order %s failed: %s", o["client_order_id"], exc)
+        if rec.canceled:
+            orders = ours()  # fills up to the cancel belong to the positions read next
+        broker_positions = positions()
+    else:
+        for _ in range(_SNAPSHOT_ATTEMPTS):
+            broker_positions = positions()
+            again = ours()
+            consistent = _fills_key(again) == _fills_key(orders)
+            orders = again
+            if consistent:
+                break
+        else:
+            log.warning("orders kept filling while reconciling: adopting the last reads")
+        working = _working(orders)
     rec.broker_orders = len(orders)
     seen: set[str] = set()
     for o in orders:
@@ -135,29 +257,29 @@ def reconcile_with_broker(
                     "ledger_filled": ledger_q,
                 }
             )
-        if str(o.get("status")) in (
-            "new",
-            "accepted",
-            "partially_filled",
-            "pending_new",
-            "held",
-            "pending_replace",
-            "accepted_for_bidding",
-        ):
+        status = str(o.get("status"))
+        if cid in working and cid not in ledger.open_orders:
+            # working at the broker, unknown to (or already closed in) the ledger
             rec.drift.append(
                 {
                     "kind": "open_order",
                     "client_order_id": cid,
                     "symbol": o.get("symbol"),
-                    "status": o.get("status"),
+                    "status": working[cid],
                 }
             )
-            if cancel_open_orders:
-                try:
-                    cancel(str(o["id"]))
-                    rec.canceled.append(cid)
-                except Exception as exc:  # already filled or gone: the positions tell
-                    log.warning("cancel of stale order %s failed: %s", cid, exc)
+        if cid in ledger.open_orders and cid not in working and status != "filled":
+            # canceled, expired, replaced... while the engine was away
+            rec.drift.append(
+                {
+                    "kind": "order_closed",
+                    "client_order_id": cid,
+                    "symbol": o.get("symbol"),
+                    "status": status,
+                }
+            )
+        if not cancel_open_orders and status in OPEN_STATUSES:
+            rec.adopted_orders.append(_adopted_order(o, prefix))
     for cid in sorted(set(ledger.filled_by_broker_cid) - seen):
         rec.drift.append(
             {
@@ -166,7 +288,7 @@ def reconcile_with_broker(
                 "ledger_filled": ledger.filled_by_broker_cid[cid],
             }
         )
-    broker_pos = {str(p["symbol"]): p for p in positions()}
+    broker_pos = {str(p["symbol"]): p for p in broker_positions}
     for sym in sorted(set(broker_pos) | set(ledger.positions)):
         bq = _f(broker_pos[sym].get("qty")) if sym in broker_pos else 0.0
         if sym in broker_pos and str(broker_pos[sym].get("side", "long")) == "short" and bq > 0:

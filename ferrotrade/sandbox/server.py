@@ -174,6 +174,8 @@ class AlpacaSandbox:
         self._fill_copies = 1
         self._muted_data = False
         self._muted_trading = False
+        self._refused_data = False
+        self._refused_trading = False
         self._data_conns: list[_DataConn] = []
         self._trading_conns: list[_TradingConn] = []
         self._sent_updates: list[dict[str, Any]] = []
@@ -185,6 +187,8 @@ class AlpacaSandbox:
             "trading_connected": 0,
             "data_auth": 0,
             "trading_auth": 0,
+            "data_refused": 0,
+            "trading_refused": 0,
         }
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -497,6 +501,7 @@ class AlpacaSandbox:
             self._faults.clear()
         self._fill_copies = 1
         self._muted_data = self._muted_trading = False
+        self._refused_data = self._refused_trading = False
 
     def duplicate_fills(self, copies: int = 2) -> None:
         """Deliver every later fill / partial_fill trade update ``copies`` times."""
@@ -511,6 +516,17 @@ class AlpacaSandbox:
             self._muted_data = muted
         if trading:
             self._muted_trading = muted
+
+    def refuse_streams(self, kind: str | None = None, refused: bool = True) -> None:
+        """Turn new stream connections of ``kind`` away (HTTP 503 on the websocket upgrade)
+        until called with ``refused=False``; open connections are left alone. With
+        :meth:`drop_streams`, a stream stays down while the test acts (e.g. fills an order),
+        whatever the client's reconnect backoff."""
+        data, trading = _stream_kinds(kind)
+        if data:
+            self._refused_data = refused
+        if trading:
+            self._refused_trading = refused
 
     def drop_streams(self, kind: str | None = None) -> int:
         """Close the server side of every stream connection of ``kind``; return how many."""
@@ -586,7 +602,8 @@ class AlpacaSandbox:
 
         Counters (they only grow): ``data_connected``, ``data_auth`` (auth messages handled,
         accepted or not), ``data_subscribed`` (subscribe / unsubscribe messages handled),
-        ``trading_connected``, ``trading_auth``, ``trading_listening`` (listen messages).
+        ``trading_connected``, ``trading_auth``, ``trading_listening`` (listen messages),
+        ``data_refused`` / ``trading_refused`` (connections turned away, :meth:`refuse_streams`).
         """
         with self._cond:
             return self._cond.wait_for(lambda: self._counters[counter] >= at_least, timeout)
@@ -860,6 +877,8 @@ class AlpacaSandbox:
             log.debug("market data to a closing connection dropped")
 
     async def _data_ws(self, request: web.Request) -> web.StreamResponse:
+        if self._refused_data:
+            return self._refuse(request, "data_ws", "data_refused")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         use_msgpack = "msgpack" in request.headers.get("Content-Type", "")
@@ -942,6 +961,8 @@ class AlpacaSandbox:
         await self._send_data(conn, [{"T": "error", "code": 400, "msg": "invalid syntax"}])
 
     async def _trading_ws(self, request: web.Request) -> web.StreamResponse:
+        if self._refused_trading:
+            return self._refuse(request, "trading_ws", "trading_refused")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         conn = _TradingConn(ws)
@@ -960,6 +981,14 @@ class AlpacaSandbox:
         finally:
             self._trading_conns.remove(conn)
         return ws
+
+    def _refuse(self, request: web.Request, channel: str, counter: str) -> web.Response:
+        rec = self._log.add(
+            channel, "CONNECT", request.path, (), None, redact_headers(request.headers)
+        )
+        rec.status = 503
+        self._bump(counter)
+        return _error(503, 50310000, "sandbox refuses stream connections")
 
     async def _on_trading_message(self, conn: _TradingConn, payload: Any) -> None:
         async def send(obj: Mapping[str, Any]) -> None:

@@ -147,24 +147,27 @@ class EngineThread:
 
 
 def play_and_settle(
-    sandbox: AlpacaSandbox, engine: LiveTradingEngine, n: int | None = None
+    sandbox: AlpacaSandbox, engine: LiveTradingEngine, n: int | None = None, *, unseen: int = 0
 ) -> None:
     """Play tape events one at a time; after each, wait until the engine handled the bar and
-    every trade update the sandbox sent (so the next bar meets a settled book)."""
+    every trade update the sandbox sent (so the next bar meets a settled book). ``unseen``:
+    updates sent that this engine never receives (sent to an earlier session, or while its
+    stream was down)."""
     count = sandbox.remaining_events if n is None else n
     for _ in range(count):
         before = engine.stats.ticks
         sandbox.advance(1)
         assert engine.wait_for(lambda e, b=before: e.stats.ticks > b, WAIT), "bar not handled"
-        sent = len(sandbox.trade_updates_sent)
+        sent = len(sandbox.trade_updates_sent) - unseen
         assert engine.wait_for(lambda e, s=sent: e.stats.updates_processed >= s, WAIT), (
             "trade updates not booked"
         )
 
 
-def wait_streams(sandbox: AlpacaSandbox) -> None:
-    assert sandbox.wait_for("data_subscribed", 1, WAIT), "market data never subscribed"
-    assert sandbox.wait_for("trading_listening", 1, WAIT), "trade updates never listened"
+def wait_streams(sandbox: AlpacaSandbox, times: int = 1) -> None:
+    """Wait until both streams have subscribed ``times`` times in all (one per session)."""
+    assert sandbox.wait_for("data_subscribed", times, WAIT), "market data never subscribed"
+    assert sandbox.wait_for("trading_listening", times, WAIT), "trade updates never listened"
 
 
 def read_text_files(root: Path) -> dict[Path, bytes]:

@@ -28,6 +28,15 @@ def test_shipped_yaml_loads_as_dry_run() -> None:
     assert cfg.alpaca.api_key is None
 
 
+def test_open_orders_are_adopted_at_restart_unless_configured_to_cancel(tmp_path: Path) -> None:
+    assert LiveEngineConfig().trading.cancel_open_orders_on_start is False
+    env = LiveEngineConfig.from_env({"TRADING_CANCEL_OPEN_ORDERS_ON_START": "true"})
+    assert env.trading.cancel_open_orders_on_start is True
+    path = tmp_path / "c.yaml"
+    path.write_text("trading:\n  cancel_open_orders_on_start: true\n")
+    assert LiveEngineConfig.from_yaml(path).trading.cancel_open_orders_on_start is True
+
+
 @pytest.mark.parametrize(
     ("env", "key"),
     [
@@ -39,6 +48,10 @@ def test_shipped_yaml_loads_as_dry_run() -> None:
         ({"ALPACA_BASE_URL": "ftp://x"}, "ALPACA_BASE_URL"),
         ({"ALPACA_SOMETHING": "x"}, "ALPACA_SOMETHING"),
         ({"TRADING_REPLAY_DAYS": "0"}, "TRADING_REPLAY_DAYS"),
+        (
+            {"TRADING_CANCEL_OPEN_ORDERS_ON_START": "sometimes"},
+            "TRADING_CANCEL_OPEN_ORDERS_ON_START",
+        ),
     ],
 )
 def test_environment_errors_name_the_variable(env: dict[str, str], key: str) -> None:
@@ -57,6 +70,7 @@ def test_environment_errors_name_the_variable(env: dict[str, str], key: str) -> 
         ("alpaca:\n  api_secret: hunter2\n", "alpaca.api_secret"),
         ("brokers: {}\n", "brokers"),
         ("trading:\n  fill_model: magic\n", "trading.fill_model"),
+        ("trading:\n  cancel_open_orders_on_start: adopt\n", "trading.cancel_open_orders_on_start"),
     ],
 )
 def test_yaml_errors_name_the_key(tmp_path: Path, yaml_text: str, key: str) -> None:

@@ -7,6 +7,7 @@ import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from live_harness import (
     WAIT,
@@ -164,6 +165,62 @@ def test_fills_missed_by_a_silent_trade_stream_are_found_by_rest(
     assert health["open_orders"] == []
     assert health["positions"][0]["quantity"] == 10.0
     assert et.stop() == 0
+
+
+def test_fills_made_while_the_trade_stream_was_down_are_booked_when_it_reconnects(
+    sandbox: AlpacaSandbox, run_engine: Runner, tmp_path: Path
+) -> None:
+    """The trade stream drops and stays down (the sandbox turns reconnects away) while the
+    engine's buy fills; when the stream listens again the engine asks the broker about its
+    working orders at once and books the fill. The heartbeat (whose refresh would also find
+    it) is an hour away, so only the reconnect can have done it."""
+    engine = LiveTradingEngine(engine_config(sandbox, heartbeat_s=3600.0), out_dir=tmp_path)
+    et = run_engine(engine)
+    wait_streams(sandbox)
+    gw = engine.gateway
+    assert gw is not None
+    listens = gw.listens
+    sandbox.refuse_streams("trading")
+    assert sandbox.drop_streams("trading") == 1
+    for i in range(4):  # the 4th bar buys; the order fills at once, its updates go nowhere
+        sandbox.advance(1)
+        assert engine.wait_for(lambda e, n=i + 1: e.stats.ticks >= n, WAIT)
+    assert len(sandbox.requests("POST", "/v2/orders")) == 1
+    unseen = len(sandbox.trade_updates_sent)
+    assert [u["event"] for u in sandbox.trade_updates_sent] == ["new", "fill"]
+    assert engine.health()["fills"] == 0  # nothing has told the engine yet
+    assert sandbox.requests("GET", "/v2/orders/*") == []
+
+    sandbox.refuse_streams("trading", refused=False)
+    assert gw.wait_listening(listens + 1, WAIT)  # the SDK's own reconnect, with its backoff
+    assert engine.wait_for(lambda e: e.stats.trade_stream_gaps == 1, WAIT)
+    health = engine.health()
+    assert health["fills"] == 1
+    assert health["open_orders"] == []
+    assert health["positions"][0]["quantity"] == 10.0
+    assert gw.ingested == 0  # not a single update came over the stream
+    # the order was read after the stream listened again, not before
+    [listen] = sandbox.requests("listen", "/stream", channel="trading_ws")[listens:]
+    reads = sandbox.requests("GET", "/v2/orders/*")
+    assert reads
+    assert all(r.seq > listen.seq for r in reads)
+
+    play_and_settle(sandbox, engine, unseen=unseen)  # the sell and the buy, over the stream
+    health = engine.health()
+    assert health["fills"] == 3
+    assert health["positions"][0]["quantity"] == 10.0
+    assert health["cash"] == float(sandbox.account()["cash"])
+    assert et.stop() == 0
+    fills = [r for r in _audit(tmp_path) if r["type"] == "OrderFilled"]
+    assert [r["client_order_id"] for r in fills] == ["sma_cross-1", "sma_cross-2", "sma_cross-3"]
+    assert fills[0]["trade_id"].startswith("rest-")  # booked from the order's REST view
+    assert fills[0]["fill_price"] == "103.0"
+    gaps = [e for e in _events(tmp_path) if "trade-updates stream gap" in json.dumps(e)]
+    assert len(gaps) == 1
+    data: Any = gaps[0]["data"]
+    details = dict(data["details"])
+    assert details["gap_s"] >= 0
+    assert details["reconnected_utc"] >= details["disconnected_utc"]
 
 
 def test_silent_market_data_stream_is_reconnected_and_the_gap_backfilled(
