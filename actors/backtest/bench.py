@@ -8,9 +8,13 @@ symbol, 1-minute bars. ``run_backtest_benchmark`` times, in one process and one 
 * ``runtime_path_bars_per_s``: the full Runtime message flow on the deterministic host, prefix;
 * ``actor_bars_per_s``: the Pykka host (lockstep), prefix;
 
-and ``peers`` (name -> bars/s): backtesting.py running the same SMA regime (next-bar-open fills,
-no costs) over ``peer_bars`` bars, when it is installed (the ``bench`` extra);
-plus ``trades``/``final_value`` (the runs did the same work) and ``peak_rss_mib`` (the process's
+and ``peers`` (name -> bars/s), each installed peer (the ``bench`` extra) running the same SMA
+regime -- long while SMA(fast) > SMA(slow), flat when below, fills at the next bar's open, no
+costs -- over a prefix of the same bars: backtesting.py over ``peer_bars`` bars, backtrader
+(``Cerebro`` with its defaults) over ``backtrader_bars`` (it is the slowest). ``peer_trades``
+cross-checks a peer: its trade count next to ferrotrade's on the same prefix (backtrader's
+counts every trade opened; ferrotrade closes the last one at the end, so the counts match).
+Plus ``trades``/``final_value`` (the runs did the same work) and ``peak_rss_mib`` (the process's
 peak resident memory, from ``resource``; tracemalloc would slow the run). Wall-clock timing is
 the benchmark's job: nothing here feeds back into results.
 """
@@ -68,6 +72,7 @@ def run_backtest_benchmark(
     actor_bars: int = 20_000,
     per_bar_bars: int = 200_000,
     peer_bars: int = 200_000,
+    backtrader_bars: int = 50_000,
 ) -> dict[str, Any]:
     """Bars/s of the fast path over ``bars`` bars, and of the Runtime path on the deterministic
     and actor hosts over prefixes (``0`` skips one). Trades and final values are included so a
@@ -98,12 +103,75 @@ def run_backtest_benchmark(
         secs, _ = _time(cfg, prefix)
         out["actor_bars_per_s"] = actor_bars / secs
     out["peers"] = {}
+    out["peer_trades"] = {}
     if peer_bars:
         rate = _backtesting_py_rate(series[:peer_bars], fast, slow)
         if rate is not None:
             out["peers"]["backtesting.py"] = rate
+    if backtrader_bars:
+        prefix = series[: min(backtrader_bars, bars)]
+        got = _backtrader_run(prefix, fast, slow)
+        if got is not None:
+            out["peers"]["backtrader"] = got[0]
+            ours = BacktestEngine(base).run(prefix)["total_trades"]
+            out["peer_trades"]["backtrader"] = {
+                "bars": len(prefix),
+                "peer": got[1],
+                "ferrotrade": ours,
+            }
     out["peak_rss_mib"] = _peak_rss_mib()
     return out
+
+
+def _backtrader_run(series: BarSeries, fast: int, slow: int) -> tuple[float, int] | None:
+    """(bars/s, trades opened) of backtrader on the same regime rule; None when it is not
+    installed. Its market orders fill at the next bar's open by default; it calls ``next`` from
+    the first bar where both averages exist, as ferrotrade's strategy acts from there. Its SMA
+    is the ``fsum`` of each window, ferrotrade's a running sum re-summed every ``period`` bars:
+    the two can differ in the last bit, which could only matter on an exact tie."""
+    try:
+        import backtrader as bt  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        import pandas as pd  # type: ignore[import-untyped,import-not-found,unused-ignore]
+    except ImportError:
+        return None
+
+    frame = pd.DataFrame(
+        {
+            "open": series.open,
+            "high": series.high,
+            "low": series.low,
+            "close": series.close,
+            "volume": series.volume,
+        },
+        index=pd.DatetimeIndex(series.ts.astype("datetime64[ns]")),
+    )
+
+    class SmaRegime(bt.Strategy):  # type: ignore[misc,unused-ignore]
+        def __init__(self) -> None:
+            self.f = bt.indicators.SMA(self.data.close, period=fast)
+            self.s = bt.indicators.SMA(self.data.close, period=slow)
+            self.opened = 0
+
+        def next(self) -> None:
+            if self.f[0] > self.s[0]:
+                if not self.position:
+                    self.buy(size=1)
+            elif self.f[0] < self.s[0] and self.position:
+                self.close()
+
+        def notify_trade(self, trade: Any) -> None:
+            if trade.justopened:
+                self.opened += 1
+
+    cerebro = bt.Cerebro()
+    cerebro.adddata(bt.feeds.PandasData(dataname=frame, timeframe=bt.TimeFrame.Minutes))
+    cerebro.addstrategy(SmaRegime)
+    cerebro.broker.setcash(10_000_000.0)
+    gc.collect()
+    t = time.perf_counter()
+    (strategy,) = cerebro.run()
+    secs = time.perf_counter() - t
+    return len(series) / secs, int(strategy.opened)
 
 
 def _backtesting_py_rate(series: BarSeries, fast: int, slow: int) -> float | None:

@@ -17,6 +17,37 @@ force) are the Rust engine's contract (``rust_core/src/bar_matching.rs``). Fees 
 ``fee_bps`` of notional plus ``fee_per_order`` on the first fill of each order. Quantities are
 whole units (``size_increment``, default 1).
 
+**Sessions and DAY orders.** A session is a trading day: the calendar date of a bar's timestamp
+in the exchange time zone (``session_tz``, default America/New_York, DST included), or for
+daily and coarser bars (``daily=True``; stamped 00:00 UTC of their date) that date. A DAY order
+belongs to the session of the first bar it meets -- the one it became eligible to fill on -- and
+expires (:class:`OrderExpired`) when that session ends, if still working:
+
+* a daily bar is a whole session, so a DAY order expires right after the first bar it is
+  matched against: decided on bar ``t`` with ``fill_at="open"``, it works on bar ``t+1`` only;
+  with ``fill_at="close"`` it works on bar ``t``'s close only;
+* intraday, it expires right after its symbol's last bar of that date is matched: with
+  ``fill_at="open"`` before the strategy sees that bar, in every mode before the next date's
+  first bar. The venue learns which bar is the last of a date from ``bar_times`` (each symbol's
+  bar timestamps, given by the driver: times only, never prices); the data's very last bar ends
+  no session (the data may stop mid-day; the end of the backtest cancels the order). Without
+  ``bar_times`` the end of a session is noticed at the symbol's first bar of a later date, and
+  the order expires just before that bar is matched.
+
+GTC orders carry over sessions; IOC and FOK never outlive their first bar.
+
+**Modify** (:class:`ModifyOrder`: new total quantity, limit price and/or trigger price of a
+working order). The Rust engine has no modify, so the venue submits the new terms to it under a
+new engine id and cancels the old one, all under the same client order id; nothing changes when
+the engine refuses the new terms. What is filled stays filled: the new quantity is the order's
+new total and must exceed the filled quantity. A stop that has triggered stays triggered (it
+goes back as the market or limit order it has become) and its trigger price can no longer
+change. The modified order keeps its session and goes to the back of its symbol's queue (the
+volume cap is shared in submission order), as a new submission would. The answer is
+:class:`OrderModified` with the new terms; an unknown id, a finished order, a symbol or
+strategy that is not the order's, a price the order type does not use, or a quantity not above
+the filled one is answered with :class:`OrderRejected` and changes nothing.
+
 Market snapshots only update the last price (no matching); :class:`Liquidate` fills the given
 positions at a given price (the end-of-backtest close-out), cancelling working orders first.
 Order ids: the client order id maps to a venue sequence number (the Rust engine's order id).
@@ -24,9 +55,15 @@ Order ids: the client order id maps to a venue sequence number (the Rust engine'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
 
 from actors.clock import Clock
 from actors.execution.component import ExecutionComponent
@@ -43,6 +80,7 @@ from actors.messages import (
     OrderCanceled,
     OrderExpired,
     OrderFilled,
+    OrderModified,
     OrderPartiallyFilled,
     OrderRejected,
     OrderType,
@@ -55,14 +93,23 @@ from ferrotrade import BarMatchingEngine, EventKind
 from ferrotrade.errors import FerrotradeError
 
 __all__ = [
+    "SESSION_TZ",
     "BarExecutionComponent",
     "BarVenue",
     "BarVenueConfig",
     "Liquidate",
     "MatchBar",
+    "SessionClock",
 ]
 
 FillAt = Literal["open", "close", "vwap"]
+
+#: The exchange time zone whose calendar dates are the sessions of intraday bars.
+SESSION_TZ = "America/New_York"
+
+_S = 1_000_000_000
+_DAY_NS = 86_400 * _S
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +136,54 @@ class BarVenueConfig:
     fee_bps: float = 0.0
     fee_per_order: float = 0.0
     size_increment: float = 1.0
+    #: time zone of the sessions (trading days) of intraday bars
+    session_tz: str = SESSION_TZ
+    #: bars are daily or coarser, stamped 00:00 UTC of their date: each bar is a whole session
+    daily: bool = False
+
+
+class SessionClock:
+    """The session (trading day) of a bar timestamp, as a date ordinal
+    (:meth:`datetime.date.toordinal`): its calendar date in ``tz``, or with ``daily`` its UTC
+    date (daily bars are labelled 00:00 UTC of their date, which is the previous evening in
+    New York). The bounds of the last day looked up are kept: consecutive bars mostly share one,
+    so the time zone is consulted about once per day."""
+
+    __slots__ = ("_day", "_end", "_start", "daily", "tz")
+
+    def __init__(self, tz: str = SESSION_TZ, daily: bool = False) -> None:
+        self.tz = ZoneInfo(tz)
+        self.daily = daily
+        self._start = 1
+        self._end = 0  # empty: the first lookup computes
+        self._day = 0
+
+    def day(self, ts: int) -> int:
+        """The session of ``ts`` (ns since the epoch, UTC)."""
+        if not self._start <= ts < self._end:
+            self._locate(ts)
+        return self._day
+
+    def end(self, ts: int) -> int:
+        """The first ns after the session of ``ts``."""
+        if not self._start <= ts < self._end:
+            self._locate(ts)
+        return self._end
+
+    def _locate(self, ts: int) -> None:
+        if self.daily:
+            d = ts // _DAY_NS
+            self._start = d * _DAY_NS
+            self._end = self._start + _DAY_NS
+            self._day = d + _EPOCH_ORDINAL
+            return
+        # local midnights exist and are unique: DST switches happen at 02:00 in the US
+        day = datetime.fromtimestamp(ts // _S, self.tz).date()
+        start = datetime.combine(day, time(), self.tz)
+        end = datetime.combine(day + timedelta(days=1), time(), self.tz)
+        self._start = round(start.timestamp()) * _S
+        self._end = round(end.timestamp()) * _S
+        self._day = day.toordinal()
 
 
 _RUST_TYPE = {
@@ -97,30 +192,52 @@ _RUST_TYPE = {
     OrderType.STOP: "stop",
     OrderType.STOP_LIMIT: "stop_limit",
 }
+# what a stop has become once it triggered (the engine's rule), for a re-submission
+_TRIGGERED_TYPE = {OrderType.STOP: "market", OrderType.STOP_LIMIT: "limit"}
 _RUST_TIF = {
     TimeInForce.GTC: "gtc",
     TimeInForce.IOC: "ioc",
     TimeInForce.FOK: "fok",
     TimeInForce.DAY: "day",
 }
+_USES_PRICE = frozenset((OrderType.LIMIT, OrderType.STOP_LIMIT))
+_USES_TRIGGER = frozenset((OrderType.STOP, OrderType.STOP_LIMIT))
 
 
 @dataclass(slots=True)
 class _Order:
-    order: SubmitOrder
+    order: SubmitOrder  # the current terms (a modify replaces quantity and prices)
     status: OrderStatus
     remaining: float
     fills: int = 0
+    session: int | None = None  # DAY orders: the session of the first bar met
+    triggered: bool = False
+
+    @property
+    def filled(self) -> float:
+        return self.order.quantity - self.remaining
 
 
 class BarVenue:
-    """Deterministic bar venue: one Rust engine per symbol, orders worked in submission order."""
+    """Deterministic bar venue: one Rust engine per symbol, orders worked in submission order.
 
-    def __init__(self, config: BarVenueConfig | None = None) -> None:
+    ``bar_times`` (symbol -> sorted bar timestamps) lets the venue expire intraday DAY orders
+    when their session's last bar is matched (see the module docstring)."""
+
+    def __init__(
+        self,
+        config: BarVenueConfig | None = None,
+        bar_times: Mapping[str, npt.NDArray[np.int64]] | None = None,
+    ) -> None:
         self.config = cfg = config or BarVenueConfig()
         self._rust_fill_at = "open" if cfg.fill_at == "open" else cfg.fill_at
+        self._sessions = SessionClock(cfg.session_tz, cfg.daily)
+        self._bar_times = dict(bar_times or {})
         self._engines: dict[str, BarMatchingEngine] = {}
         self._by_int: dict[int, _Order] = {}
+        # per symbol: its working orders by engine id, in the engine's order
+        self._by_symbol: dict[str, dict[int, _Order]] = {}
+        self._day_orders: dict[str, int] = {}  # per symbol: working DAY orders
         self._int_of: dict[ClientOrderId, int] = {}
         self._seq = 0
         self._trade_seq = 0
@@ -143,11 +260,25 @@ class BarVenue:
     def has_working(self, symbol: str | None = None) -> bool:
         if symbol is None:
             return bool(self._by_int)
-        return any(o.order.symbol == symbol for o in self._by_int.values())
+        return bool(self._by_symbol.get(symbol))
 
     def _move(self, o: _Order, trigger: str) -> None:
         o.status = ORDER_TRANSITIONS.next(o.status, trigger)
         self.statuses[o.order.client_order_id] = o.status
+
+    def _add(self, n: int, o: _Order) -> None:
+        symbol = o.order.symbol
+        self._by_int[n] = o
+        self._by_symbol.setdefault(symbol, {})[n] = o
+        if o.order.time_in_force is TimeInForce.DAY:
+            self._day_orders[symbol] = self._day_orders.get(symbol, 0) + 1
+
+    def _remove(self, n: int, o: _Order) -> None:
+        symbol = o.order.symbol
+        del self._by_int[n]
+        del self._by_symbol[symbol][n]
+        if o.order.time_in_force is TimeInForce.DAY:
+            self._day_orders[symbol] -= 1
 
     def _reject(self, order: SubmitOrder, st: Stamper, reason: str) -> OrderRejected:
         return OrderRejected(
@@ -182,7 +313,7 @@ class BarVenue:
             return (self._reject(order, st, str(exc)),)
         # the engine's ACCEPTED event stays queued: _translate skips it at the next match
         o = _Order(order, OrderStatus.NEW, order.quantity)
-        self._by_int[n] = o
+        self._add(n, o)
         self._int_of[cid] = n
         self._move(o, "accept")
         return (
@@ -205,16 +336,105 @@ class BarVenue:
         return (self._canceled(n, o, cmd, st, "canceled by request"),)
 
     def modify(self, cmd: ModifyOrder, st: Stamper) -> Sequence[Message]:
-        # The Rust bar engine has no modify: a bar backtest cancels and re-submits instead.
+        """Cancel and re-submit inside the venue under the same client order id (see the module
+        docstring); :class:`OrderModified` with the new terms, or :class:`OrderRejected`."""
+        cid = cmd.client_order_id
+        n = self._int_of.get(cid)
+        o = self._by_int.get(n) if n is not None else None
+        if o is None or n is None:
+            status = self.statuses.get(cid)
+            if status is None:
+                return (reject_unknown_order(cmd, st),)
+            return (
+                self._refuse(
+                    cmd,
+                    st,
+                    RejectReason.UNKNOWN_ORDER,
+                    f"order {cid} is {status.value}: only a working order can be modified",
+                ),
+            )
+        order = o.order
+        problem = self._modify_problem(cmd, o)
+        if problem is not None:
+            return (self._refuse(cmd, st, *problem),)
+        filled = o.filled
+        total = order.quantity if cmd.quantity is None else cmd.quantity
+        price = order.price if cmd.price is None else cmd.price
+        trigger = order.trigger_price if cmd.trigger_price is None else cmd.trigger_price
+        kind = _TRIGGERED_TYPE[order.order_type] if o.triggered else _RUST_TYPE[order.order_type]
+        eng = self._engines[order.symbol]
+        m = self._seq + 1
+        try:
+            # the new terms first: if the engine refuses them, the old order is untouched
+            eng.submit(
+                m,
+                "buy" if order.side is Side.BUY else "sell",
+                total - filled,
+                kind,
+                price,
+                trigger,
+                _RUST_TIF[order.time_in_force],
+                cmd.ts_event,
+            )
+        except (FerrotradeError, ValueError) as exc:
+            return (self._refuse(cmd, st, RejectReason.VENUE_REJECTED, str(exc)),)
+        self._seq = m
+        eng.cancel(n, cmd.ts_event)
+        eng.drain_events()  # the old order's CANCELED and the new one's ACCEPTED: internal
+        self._remove(n, o)
+        o.order = dataclasses.replace(order, quantity=total, price=price, trigger_price=trigger)
+        o.remaining = total - filled
+        self._add(m, o)
+        self._int_of[cid] = m
+        self._move(o, "modify")
         return (
-            OrderRejected(
+            OrderModified(
                 **st.stamp(cmd),
-                client_order_id=cmd.client_order_id,
-                strategy_id=cmd.strategy_id,
-                symbol=cmd.symbol,
-                reason_code=RejectReason.VENUE_REJECTED,
-                reason="the bar venue does not modify orders: cancel and submit a new one",
+                client_order_id=cid,
+                strategy_id=order.strategy_id,
+                symbol=order.symbol,
+                quantity=total,
+                price=price,
+                trigger_price=trigger,
             ),
+        )
+
+    @staticmethod
+    def _modify_problem(cmd: ModifyOrder, o: _Order) -> tuple[RejectReason, str] | None:
+        """Why ``cmd`` cannot apply to the working order ``o`` (None: it can)."""
+        order = o.order
+        kind = order.order_type
+        bad = RejectReason.VENUE_REJECTED
+        if cmd.symbol != order.symbol:
+            return bad, f"symbol {cmd.symbol!r} is not the order's ({order.symbol!r})"
+        if cmd.strategy_id != order.strategy_id:
+            return bad, f"strategy {cmd.strategy_id!r} is not the order's ({order.strategy_id!r})"
+        if cmd.quantity is None and cmd.price is None and cmd.trigger_price is None:
+            return bad, "nothing to modify: give a quantity, price or trigger_price"
+        if cmd.price is not None and kind not in _USES_PRICE:
+            return bad, f"a {kind.value} order has no limit price to modify"
+        if cmd.trigger_price is not None:
+            if kind not in _USES_TRIGGER:
+                return bad, f"a {kind.value} order has no trigger price to modify"
+            if o.triggered:
+                return bad, "the stop has triggered: its trigger price can no longer change"
+        filled = o.filled
+        if cmd.quantity is not None and cmd.quantity <= filled + 1e-9:
+            return (
+                RejectReason.INVALID_QUANTITY,
+                f"new quantity {cmd.quantity} must exceed the {filled} already filled",
+            )
+        return None
+
+    @staticmethod
+    def _refuse(cmd: ModifyOrder, st: Stamper, code: RejectReason, reason: str) -> OrderRejected:
+        return OrderRejected(
+            **st.stamp(cmd),
+            client_order_id=cmd.client_order_id,
+            strategy_id=cmd.strategy_id,
+            symbol=cmd.symbol,
+            reason_code=code,
+            reason=reason,
         )
 
     def on_market(self, snapshot: MarketSnapshot, st: Stamper) -> Sequence[Message]:
@@ -224,15 +444,55 @@ class BarVenue:
     # -- matching ------------------------------------------------------------------------------
     def match_bar(self, cmd: MatchBar, st: Stamper) -> Sequence[Message]:
         bar = cmd.bar
-        eng = self._engines.get(bar.symbol)
+        symbol = bar.symbol
+        eng = self._engines.get(symbol)
         if eng is None:
             return ()
         self.bars_matched += 1
-        eng.process_bar(bar.ts_event, bar.open, bar.high, bar.low, bar.close, bar.volume)
+        ts = bar.ts_event
+        out: list[Message] = []
+        day_orders = self._day_orders.get(symbol, 0) > 0
+        if day_orders:
+            out.extend(self._begin_session(symbol, eng, ts, cmd, st))
+        eng.process_bar(ts, bar.open, bar.high, bar.low, bar.close, bar.volume)
         events = eng.drain_events()
-        if not events:
-            return ()
-        return self._translate(events, cmd, st)
+        if events:
+            out.extend(self._translate(events, cmd, st))
+        if day_orders and self._day_orders[symbol] and self._closes_session(symbol, ts):
+            # every DAY order left has met this session (it was matched just now)
+            eng.session_end(ts)
+            out.extend(self._translate(eng.drain_events(), cmd, st))
+        return out
+
+    def _begin_session(
+        self, symbol: str, eng: BarMatchingEngine, ts: int, cause: Message, st: Stamper
+    ) -> list[Message]:
+        """Before ``symbol``'s bar at ``ts``: expire the DAY orders of an earlier session (one
+        whose end the venue could not see coming), and put the DAY orders meeting their first
+        bar into this session. The engine's ``session_end`` would also expire the orders
+        accepted since the last bar, which have no session yet: each stale one is cancelled."""
+        day = self._sessions.day(ts)
+        out: list[Message] = []
+        for n, o in list(self._by_symbol[symbol].items()):
+            if o.order.time_in_force is not TimeInForce.DAY:
+                continue
+            if o.session is None:
+                o.session = day
+            elif o.session < day:
+                eng.cancel(n, ts)
+                eng.drain_events()
+                out.append(self._expired(n, o, cause, st))
+        return out
+
+    def _closes_session(self, symbol: str, ts: int) -> bool:
+        """True when the bar of ``symbol`` at ``ts`` is the last of its session."""
+        if self._sessions.daily:
+            return True
+        times = self._bar_times.get(symbol)
+        if times is None:
+            return False
+        j = int(np.searchsorted(times, ts, side="right"))
+        return j < times.shape[0] and int(times[j]) >= self._sessions.end(ts)
 
     def _translate(self, events: list[Any], cause: Message, st: Stamper) -> list[Message]:
         out: list[Message] = []
@@ -247,16 +507,9 @@ class BarVenue:
             elif kind == EventKind.CANCELED:
                 out.append(self._canceled(n, o, cause, st, ev.reason or "canceled by the venue"))
             elif kind == EventKind.EXPIRED:
-                self._move(o, "expire")
-                del self._by_int[n]
-                out.append(
-                    OrderExpired(
-                        **st.stamp(cause),
-                        client_order_id=o.order.client_order_id,
-                        strategy_id=o.order.strategy_id,
-                        symbol=o.order.symbol,
-                    )
-                )
+                out.append(self._expired(n, o, cause, st))
+            elif kind == EventKind.TRIGGERED:
+                o.triggered = True
         return out
 
     def _fill(
@@ -277,34 +530,55 @@ class BarVenue:
         o.remaining -= qty
         self._trade_seq += 1
         order = o.order
-        common: dict[str, Any] = {
-            "client_order_id": order.client_order_id,
-            "strategy_id": order.strategy_id,
-            "symbol": order.symbol,
-            "side": order.side,
-            "price": price,
-            "quantity": qty,
-            "fee": fee,
-            "trade_id": f"T-{self._trade_seq}",
-        }
         if o.remaining <= 1e-9:
             self._move(o, "fill")
-            del self._by_int[n]
-            return OrderFilled(**st.stamp(cause, ts), **common)
+            self._remove(n, o)
+            return OrderFilled(
+                **st.stamp(cause, ts),
+                client_order_id=order.client_order_id,
+                strategy_id=order.strategy_id,
+                symbol=order.symbol,
+                side=order.side,
+                price=price,
+                quantity=qty,
+                fee=fee,
+                trade_id=f"T-{self._trade_seq}",
+            )
         self._move(o, "partial_fill")
-        return OrderPartiallyFilled(**st.stamp(cause, ts), **common, remaining=o.remaining)
+        return OrderPartiallyFilled(
+            **st.stamp(cause, ts),
+            client_order_id=order.client_order_id,
+            strategy_id=order.strategy_id,
+            symbol=order.symbol,
+            side=order.side,
+            price=price,
+            quantity=qty,
+            remaining=o.remaining,
+            fee=fee,
+            trade_id=f"T-{self._trade_seq}",
+        )
 
     def _canceled(
         self, n: int, o: _Order, cause: Message, st: Stamper, reason: str
     ) -> OrderCanceled:
         self._move(o, "cancel")
-        del self._by_int[n]
+        self._remove(n, o)
         return OrderCanceled(
             **st.stamp(cause),
             client_order_id=o.order.client_order_id,
             strategy_id=o.order.strategy_id,
             symbol=o.order.symbol,
             reason=reason,
+        )
+
+    def _expired(self, n: int, o: _Order, cause: Message, st: Stamper) -> OrderExpired:
+        self._move(o, "expire")
+        self._remove(n, o)
+        return OrderExpired(
+            **st.stamp(cause),
+            client_order_id=o.order.client_order_id,
+            strategy_id=o.order.strategy_id,
+            symbol=o.order.symbol,
         )
 
     def liquidate(self, cmd: Liquidate, st: Stamper) -> Sequence[Message]:
@@ -331,7 +605,7 @@ class BarVenue:
             )
             self._seq += 1
             o = _Order(order, OrderStatus.NEW, abs(qty))
-            self._by_int[self._seq] = o
+            self._add(self._seq, o)
             self._move(o, "accept")
             out.append(
                 OrderAccepted(
@@ -346,6 +620,7 @@ class BarVenue:
         return out
 
     def working_orders(self) -> tuple[SubmitOrder, ...]:
+        """The working orders with their current terms, in the engines' order (by engine id)."""
         return tuple(o.order for _, o in sorted(self._by_int.items()))
 
 
@@ -363,8 +638,9 @@ class BarExecutionComponent(ExecutionComponent):
         clock: Clock,
         venue_factory: Callable[[], VenuePort] | None = None,
         config: BarVenueConfig | None = None,
+        bar_times: Mapping[str, npt.NDArray[np.int64]] | None = None,
     ) -> None:
-        super().__init__(name, clock, venue_factory or (lambda: BarVenue(config)))
+        super().__init__(name, clock, venue_factory or (lambda: BarVenue(config, bar_times)))
         if not isinstance(self.venue, BarVenue):
             raise TypeError("BarExecutionComponent needs a BarVenue")
         self.bar_venue: BarVenue = self.venue

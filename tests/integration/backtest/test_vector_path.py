@@ -3,16 +3,19 @@ to the per-bar fast path, and its adapters reproduce the strategies' own signals
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import orjson
 import pytest
+from day_limit_strategy import DayLimitSMA
 
 from actors.backtest import BacktestConfig, BacktestEngine
 from actors.backtest.bench import synthetic_minute_bars
 from actors.backtest.vectorized import batch_signals, has_batch_signals
 from actors.data.bars import BarSeries, load_demo_bars
-from actors.messages import Bar, MarketSnapshot
+from actors.ids import StrategyId
+from actors.messages import Bar, MarketSnapshot, TimeInForce
 from strategies.registry import create
 
 STRATEGIES: list[tuple[str, dict[str, Any]]] = [
@@ -76,3 +79,48 @@ def test_stops_or_a_volatility_sizer_use_the_per_bar_path() -> None:
     e = BacktestEngine(BacktestConfig(**kw, sizer={"method": "volatility"}))
     e.run(bars)
     assert e.last_path == "fast"
+
+
+def test_a_strategy_class_may_bring_its_own_batch_adapter() -> None:
+    strategy = DayLimitSMA(StrategyId("s"), {"fast": 5, "slow": 20})
+    assert has_batch_signals(strategy)
+    series = load_demo_bars(["IBM"])["IBM"]
+    per_bar = []
+    for i, row in enumerate(series.to_rows()):
+        bar = Bar(
+            ts_event=row.ts, symbol=series.symbol, open=row.open, high=row.high, low=row.low,
+            close=row.close, volume=row.volume,
+        )  # fmt: skip
+        snap = MarketSnapshot(ts_event=row.ts, symbol=series.symbol, last_price=row.close, bar=bar)
+        per_bar.extend((i, sig) for sig in strategy.generate_signals(snap))
+    fresh = DayLimitSMA(StrategyId("s"), {"fast": 5, "slow": 20})
+    assert batch_signals(fresh, series) == per_bar
+    assert {s.time_in_force for _, s in per_bar} == {TimeInForce.DAY}
+
+    class Changed(DayLimitSMA):  # may change the rules: runs bar by bar
+        pass
+
+    assert not has_batch_signals(Changed(StrategyId("s"), {}))
+
+
+@pytest.mark.parametrize("vector_path", [True, False])
+def test_the_fast_path_makes_no_reference_cycles_and_restores_the_collector(
+    vector_path: bool,
+) -> None:
+    # the engine pauses the cyclic collector during a fast-path run: sound only if the run
+    # leaves no cyclic garbage behind for it to find
+    bars = {"SYN": synthetic_minute_bars(3_000, seed=5), **load_demo_bars(["IBM"])}
+    cfg = BacktestConfig(strategy="sma_cross", params={"fast": 3, "slow": 8},
+                         vector_path=vector_path, max_volume_pct=0.001)  # fmt: skip
+    gc.collect()
+    gc.disable()
+    try:
+        results = BacktestEngine(cfg).run(bars)
+        assert results["total_trades"] > 50
+        assert not gc.isenabled()  # a collector the caller disabled stays disabled
+        del results
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    BacktestEngine(cfg).run(bars)
+    assert gc.isenabled()
