@@ -177,7 +177,8 @@ class LiveRiskComponent(RiskComponent):
         avg = cmd.filled_notional / cmd.filled_quantity if cmd.filled_quantity > 0 else 0.0
         ref = cmd.price or cmd.trigger_price or self._last_price.get(cmd.symbol) or avg
         self._working.put(
-            cmd.client_order_id, Working(cmd.strategy_id, cmd.symbol, sign * cmd.remaining, ref)
+            cmd.client_order_id,
+            Working(cmd.strategy_id, cmd.symbol, sign * cmd.remaining, ref, cmd.filled_quantity),
         )
         if cmd.strategy_id == RISK_STRATEGY_ID:
             # an earlier session's stop exit: its fill flattens every book in the symbol

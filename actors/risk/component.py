@@ -56,6 +56,7 @@ from actors.messages import (
     OrderCanceled,
     OrderExpired,
     OrderFilled,
+    OrderModified,
     OrderPartiallyFilled,
     OrderRejected,
     OrderType,
@@ -91,6 +92,7 @@ class RiskComponent(Component):
         ResumeTrading,
         OrderFilled,
         OrderPartiallyFilled,
+        OrderModified,
         OrderRejected,
         OrderCanceled,
         OrderExpired,
@@ -238,8 +240,24 @@ class RiskComponent(Component):
         if working is not None:
             sign = 1.0 if event.side is Side.BUY else -1.0
             self._working.put(
-                event.client_order_id, working._replace(remaining=sign * event.remaining)
+                event.client_order_id,
+                working._replace(
+                    remaining=sign * event.remaining, filled=working.filled + event.quantity
+                ),
             )
+
+    def on_order_modified(self, event: OrderModified) -> None:
+        """The venue applied new terms: the working quantity (and the cash a buy reserves)
+        follow the new total less what has filled, and a new limit price is the new reference."""
+        working = self._working.get(event.client_order_id)
+        if working is None:
+            return
+        sign = 1.0 if working.remaining > 0 else -1.0
+        price = event.price if event.price is not None else working.price
+        self._working.put(
+            event.client_order_id,
+            working._replace(remaining=sign * (event.quantity - working.filled), price=price),
+        )
 
     def _order_gone(self, event: OrderRejected | OrderCanceled | OrderExpired) -> None:
         self._working.pop(event.client_order_id)

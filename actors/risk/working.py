@@ -18,12 +18,15 @@ _K = TypeVar("_K")
 
 
 class Working(NamedTuple):
-    """An order sent and not yet done: signed remaining quantity, reference price."""
+    """An order sent and not yet done: signed remaining quantity, reference price, and the
+    quantity already filled (unsigned: a modify names the new *total*, so the new remaining
+    is that total less what has filled)."""
 
     strategy_id: StrategyId
     symbol: str
     remaining: float
     price: float
+    filled: float = 0.0
 
     @property
     def reserve(self) -> float:

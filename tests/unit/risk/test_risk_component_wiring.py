@@ -17,7 +17,10 @@ from actors.messages import (
     MarketSnapshot,
     Message,
     OrderFilled,
+    OrderModified,
+    OrderPartiallyFilled,
     OrderRejected,
+    OrderType,
     PortfolioState,
     Position,
     RejectReason,
@@ -240,6 +243,40 @@ def test_capital_check_reserves_cash_for_working_buys() -> None:
     assert isinstance(rej, OrderRejected)
     assert rej.reason_code is RejectReason.INSUFFICIENT_CAPITAL
     assert rej.reason == "cost 4000.00 > available cash 2000.00"
+
+
+def test_a_modified_order_moves_the_working_quantity_and_reserved_cash() -> None:
+    r = RiskComponent(
+        "risk", SimulatedClock(0), sizer=FixedSizer(40), validation={"check_capital": True}
+    )
+    r.handle(state(10_000.0))
+    r.handle(snap(100.0))
+    buy = one(r.handle(sig(1.0, order_type=OrderType.LIMIT, price=100.0)))
+    assert isinstance(buy, SubmitOrder)
+    coid = buy.client_order_id
+    part = OrderPartiallyFilled(
+        client_order_id=coid,
+        strategy_id=SID,
+        symbol="A",
+        side=Side.BUY,
+        price=100.0,
+        quantity=10,
+        remaining=30,
+    )
+    r.handle(part)
+    assert r.effective_position("A", SID) == 40  # 10 filled + 30 working
+    assert r.effective_position("A") == 30  # no portfolio state yet: working only
+    # new total 25 at 120: 15 left to fill, reserving 15 * 120
+    r.handle(
+        OrderModified(client_order_id=coid, strategy_id=SID, symbol="A", quantity=25, price=120.0)
+    )
+    assert r.effective_position("A", SID) == 25
+    assert r.effective_position("A") == 15
+    assert r._free_cash() == 10_000.0 - 15 * 120.0
+    # a modify of an order risk does not know (already done) changes nothing
+    unknown = ClientOrderId("x-9")
+    r.handle(OrderModified(client_order_id=unknown, strategy_id=SID, symbol="A", quantity=5))
+    assert r.effective_position("A", SID) == 25
 
 
 def test_stop_loss_sends_a_risk_exit_even_while_halted() -> None:
