@@ -15,7 +15,8 @@ same four methods. :class:`SimulatedVenue` is a small, documented fill model:
 ``slippage_bps`` moves MARKET and STOP fills against the trader; ``fee_bps`` is charged on
 notional; ``max_volume_pct`` caps a bar fill at that share of the bar's volume (the rest stays
 working, as GTC; IOC cancels the rest; FOK cancels everything unless fully fillable). DAY orders
-expire on the first data of a later UTC day.
+expire on the first data of a later session: a later calendar date in New York
+(:class:`~actors.execution.sessions.SessionClock`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from actors.execution.orders import ORDER_TRANSITIONS, OrderStatus
+from actors.execution.sessions import SessionClock
 from actors.ids import ClientOrderId, VenueOrderId
 from actors.messages import (
     Bar,
@@ -55,8 +57,6 @@ __all__ = [
     "VenuePort",
     "reject_unknown_order",
 ]
-
-_DAY_NS = 86_400 * 1_000_000_000
 
 
 class Stamper(Protocol):
@@ -122,6 +122,7 @@ class SimulatedVenue:
         self._last_bar_ts: dict[str, int] = {}
         self._last_quote_ts: dict[str, int] = {}
         self._last_price: dict[str, float] = {}
+        self._sessions = SessionClock()
         self._venue_seq = 0
         self._trade_seq = 0
         self.statuses: dict[ClientOrderId, OrderStatus] = {}
@@ -182,7 +183,7 @@ class SimulatedVenue:
             price=order.price,
             trigger=order.trigger_price,
             triggered=False,
-            day=order.ts_event // _DAY_NS,
+            day=self._sessions.day(order.ts_event),
         )
         self._working[cid] = w
         self._move(w, "accept")
@@ -256,7 +257,7 @@ class SimulatedVenue:
         sym = snapshot.symbol
         self._last_price[sym] = snapshot.last_price
         out: list[Message] = []
-        day = snapshot.ts_event // _DAY_NS
+        day = self._sessions.day(snapshot.ts_event)
         for cid, w in list(self._working.items()):
             o = w.order
             if o.symbol != sym:

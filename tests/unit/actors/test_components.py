@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +310,32 @@ def test_day_orders_expire_and_cancel_modify(clock: SimulatedClock) -> None:
     (dup,) = ex.handle(order("g"))
     assert isinstance(dup, OrderRejected)
     assert dup.reason_code is RejectReason.VENUE_REJECTED
+
+
+def test_day_orders_live_for_the_new_york_session_not_the_utc_date(clock: SimulatedClock) -> None:
+    def utc_ns(text: str) -> int:
+        return int(datetime.fromisoformat(text).timestamp()) * 10**9
+
+    ex = ExecutionComponent("execution", clock)
+    placed = utc_ns("2024-03-05T20:30:00+00:00")  # 15:30 in New York
+    ex.handle(
+        order(
+            "d",
+            order_type=OrderType.LIMIT,
+            price=1.0,
+            time_in_force=TimeInForce.DAY,
+            ts_event=placed,
+        )
+    )
+    # 00:30 UTC on the 6th is 19:30 on the 5th in New York: the same session
+    assert (
+        only(ex.handle(snap(bar(utc_ns("2024-03-06T00:30:00+00:00"), 10, 11, 9, 10))), OrderExpired)
+        == []
+    )
+    # 09:30 on the 6th in New York: a new session, the order has expired
+    (exp,) = ex.handle(snap(bar(utc_ns("2024-03-06T14:30:00+00:00"), 10, 11, 9, 10)))
+    assert isinstance(exp, OrderExpired)
+    assert exp.client_order_id == "d"
 
 
 def test_immediate_fill_model_fills_at_given_or_last_price(clock: SimulatedClock) -> None:
