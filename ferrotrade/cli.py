@@ -147,6 +147,12 @@ def _bench_backtest(args: argparse.Namespace) -> int:
         if rate is not None:
             print(f"  {label:<30}{rate:>14,.0f} bars/s")
     print(f"  peak memory {result['peak_rss_mib']:.0f} MiB; {result['trades']:,} round trips")
+    for name, check in result.get("peer_trades", {}).items():
+        verdict = "same" if check["peer"] == check["ferrotrade"] else "DIFFERENT"
+        print(
+            f"  {name} on the first {check['bars']:,} bars: {check['peer']:,} trades, "
+            f"ferrotrade {check['ferrotrade']:,} ({verdict})"
+        )
     if "portfolio" in result:
         p = result["portfolio"]
         print(

@@ -36,3 +36,15 @@ def test_bench_backtest_json_has_every_key(capsys: pytest.CaptureFixture[str]) -
     for key in ["bars", "deterministic_bars_per_s", "actor_bars_per_s", "peers", "peak_rss_mib"]:
         assert key in result
     assert result["bars"] == 3000
+
+
+def test_bench_backtest_text_names_each_peer_and_its_trade_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("backtrader")
+    assert main(["bench", "backtest", "--bars", "3000"]) == 0
+    text = capsys.readouterr().out
+    assert "peer: backtrader" in text
+    # the cross-check line: backtrader's trade count beside ferrotrade's, and the verdict
+    line = next(ln for ln in text.splitlines() if "backtrader on the first" in ln)
+    assert line.endswith("(same)")
