@@ -56,7 +56,7 @@ from typing import Any
 
 import requests
 
-from actors.execution.venue import Stamper
+from actors.execution.venue import Stamper, reject_command
 from actors.ids import ClientOrderId, VenueOrderId
 from actors.messages import (
     CancelOrder,
@@ -505,7 +505,7 @@ class AlpacaTradingGateway:
         tracked = self._orders.get(cmd.client_order_id)
         if tracked is None or tracked.alpaca_id is None or tracked.done:
             return (
-                self._reject_cmd(
+                reject_command(
                     cmd, stamper, RejectReason.UNKNOWN_ORDER, "no working order with this id"
                 ),
             )
@@ -516,7 +516,7 @@ class AlpacaTradingGateway:
             f = err.failure
             out = self._reconcile_order(tracked, stamper) if f.status in (404, 422) else []
             out.append(
-                self._reject_cmd(
+                reject_command(
                     cmd, stamper, RejectReason.VENUE_REJECTED, f"cancel refused: {f.describe()}"
                 )
             )
@@ -546,7 +546,7 @@ class AlpacaTradingGateway:
         tracked = self._orders.get(cmd.client_order_id)
         if tracked is None or tracked.alpaca_id is None or tracked.done:
             return (
-                self._reject_cmd(
+                reject_command(
                     cmd, stamper, RejectReason.UNKNOWN_ORDER, "no working order with this id"
                 ),
             )
@@ -556,12 +556,12 @@ class AlpacaTradingGateway:
         filled = tracked.filled
         if tracked.done:
             out.append(
-                self._reject_cmd(cmd, stamper, RejectReason.UNKNOWN_ORDER, "order already filled")
+                reject_command(cmd, stamper, RejectReason.UNKNOWN_ORDER, "order already filled")
             )
             return out
         if cmd.quantity is not None and cmd.quantity <= filled + _EPS:
             out.append(
-                self._reject_cmd(
+                reject_command(
                     cmd,
                     stamper,
                     RejectReason.INVALID_QUANTITY,
@@ -582,7 +582,7 @@ class AlpacaTradingGateway:
             )
         except _CallFailed as err:
             out.append(
-                self._reject_cmd(cmd, stamper, RejectReason.VENUE_REJECTED, err.failure.describe())
+                reject_command(cmd, stamper, RejectReason.VENUE_REJECTED, err.failure.describe())
             )
             return out
         # Fills of the old order up to the replacement (it can fill no more): book any the
@@ -843,18 +843,6 @@ class AlpacaTradingGateway:
             strategy_id=order.strategy_id,
             symbol=order.symbol,
             reason_code=RejectReason.VENUE_REJECTED,
-            reason=reason,
-        )
-
-    def _reject_cmd(
-        self, cmd: CancelOrder | ModifyOrder, stamper: Stamper, code: RejectReason, reason: str
-    ) -> OrderRejected:
-        return OrderRejected(
-            **stamper.stamp(cmd),
-            client_order_id=cmd.client_order_id,
-            strategy_id=cmd.strategy_id,
-            symbol=cmd.symbol,
-            reason_code=code,
             reason=reason,
         )
 

@@ -67,7 +67,7 @@ from actors.clock import Clock
 from actors.execution.component import ExecutionComponent
 from actors.execution.orders import ORDER_TRANSITIONS, OrderStatus
 from actors.execution.sessions import SESSION_TZ, SessionClock
-from actors.execution.venue import Stamper, VenuePort, reject_unknown_order
+from actors.execution.venue import Stamper, VenuePort, reject_command, reject_unknown_order
 from actors.ids import ClientOrderId, StrategyId, VenueOrderId
 from actors.messages import (
     Bar,
@@ -294,7 +294,7 @@ class BarVenue:
             if status is None:
                 return (reject_unknown_order(cmd, st),)
             return (
-                self._refuse(
+                reject_command(
                     cmd,
                     st,
                     RejectReason.UNKNOWN_ORDER,
@@ -304,7 +304,7 @@ class BarVenue:
         order = o.order
         problem = self._modify_problem(cmd, o)
         if problem is not None:
-            return (self._refuse(cmd, st, *problem),)
+            return (reject_command(cmd, st, *problem),)
         filled = o.filled
         total = order.quantity if cmd.quantity is None else cmd.quantity
         price = order.price if cmd.price is None else cmd.price
@@ -325,7 +325,7 @@ class BarVenue:
                 cmd.ts_event,
             )
         except (FerrotradeError, ValueError) as exc:
-            return (self._refuse(cmd, st, RejectReason.VENUE_REJECTED, str(exc)),)
+            return (reject_command(cmd, st, RejectReason.VENUE_REJECTED, str(exc)),)
         self._seq = m
         eng.cancel(n, cmd.ts_event)
         eng.drain_events()  # the old order's CANCELED and the new one's ACCEPTED: internal
@@ -373,17 +373,6 @@ class BarVenue:
                 f"new quantity {cmd.quantity} must exceed the {filled} already filled",
             )
         return None
-
-    @staticmethod
-    def _refuse(cmd: ModifyOrder, st: Stamper, code: RejectReason, reason: str) -> OrderRejected:
-        return OrderRejected(
-            **st.stamp(cmd),
-            client_order_id=cmd.client_order_id,
-            strategy_id=cmd.strategy_id,
-            symbol=cmd.symbol,
-            reason_code=code,
-            reason=reason,
-        )
 
     def on_market(self, snapshot: MarketSnapshot, st: Stamper) -> Sequence[Message]:
         self.last_price[snapshot.symbol] = snapshot.last_price

@@ -55,6 +55,7 @@ __all__ = [
     "Stamper",
     "VenueConfig",
     "VenuePort",
+    "reject_command",
     "reject_unknown_order",
 ]
 
@@ -101,16 +102,23 @@ class _Working:
     day: int
 
 
-def reject_unknown_order(cmd: CancelOrder | ModifyOrder, st: Stamper) -> OrderRejected:
-    """The answer of any simulated venue to a cancel or modify of an order it does not hold."""
+def reject_command(
+    cmd: CancelOrder | ModifyOrder, st: Stamper, code: RejectReason, reason: str
+) -> OrderRejected:
+    """A venue's refusal of a cancel or modify: the order named by ``cmd`` is unchanged."""
     return OrderRejected(
         **st.stamp(cmd),
         client_order_id=cmd.client_order_id,
         strategy_id=cmd.strategy_id,
         symbol=cmd.symbol,
-        reason_code=RejectReason.UNKNOWN_ORDER,
-        reason="no working order with this id",
+        reason_code=code,
+        reason=reason,
     )
+
+
+def reject_unknown_order(cmd: CancelOrder | ModifyOrder, st: Stamper) -> OrderRejected:
+    """The answer of any simulated venue to a cancel or modify of an order it does not hold."""
+    return reject_command(cmd, st, RejectReason.UNKNOWN_ORDER, "no working order with this id")
 
 
 class SimulatedVenue:
