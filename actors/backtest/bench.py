@@ -123,6 +123,21 @@ def run_backtest_benchmark(
     return out
 
 
+def _ohlcv_frame(pd: Any, series: BarSeries, *, capitalized: bool) -> Any:
+    """``series`` as the pandas OHLCV frame a peer reads (backtesting.py wants ``Open``...,
+    backtrader ``open``...), indexed by timestamp."""
+    columns = {
+        "open": series.open,
+        "high": series.high,
+        "low": series.low,
+        "close": series.close,
+        "volume": series.volume,
+    }
+    if capitalized:
+        columns = {name.capitalize(): values for name, values in columns.items()}
+    return pd.DataFrame(columns, index=pd.DatetimeIndex(series.ts.astype("datetime64[ns]")))
+
+
 def _backtrader_run(series: BarSeries, fast: int, slow: int) -> tuple[float, int] | None:
     """(bars/s, trades opened) of backtrader on the same regime rule; None when it is not
     installed. Its market orders fill at the next bar's open by default; it calls ``next`` from
@@ -135,16 +150,7 @@ def _backtrader_run(series: BarSeries, fast: int, slow: int) -> tuple[float, int
     except ImportError:
         return None
 
-    frame = pd.DataFrame(
-        {
-            "open": series.open,
-            "high": series.high,
-            "low": series.low,
-            "close": series.close,
-            "volume": series.volume,
-        },
-        index=pd.DatetimeIndex(series.ts.astype("datetime64[ns]")),
-    )
+    frame = _ohlcv_frame(pd, series, capitalized=False)
 
     class SmaRegime(bt.Strategy):  # type: ignore[misc,unused-ignore]
         def __init__(self) -> None:
@@ -183,16 +189,7 @@ def _backtesting_py_rate(series: BarSeries, fast: int, slow: int) -> float | Non
         return None
     import warnings
 
-    frame = pd.DataFrame(
-        {
-            "Open": series.open,
-            "High": series.high,
-            "Low": series.low,
-            "Close": series.close,
-            "Volume": series.volume,
-        },
-        index=pd.DatetimeIndex(series.ts.astype("datetime64[ns]")),
-    )
+    frame = _ohlcv_frame(pd, series, capitalized=True)
 
     def rolling(values: Any, n: int) -> Any:
         return pd.Series(values).rolling(n).mean().to_numpy()
