@@ -120,10 +120,15 @@ class AlpacaGatewayConfig:
     max_attempts: int = 3
     backoff_s: float = 0.25
     max_backoff_s: float = 10.0
+    #: finished orders kept for late stream updates; beyond twice this many tracked orders the
+    #: oldest finished ones are forgotten (their late updates are then ignored as not ours)
+    done_order_retention: int = 1000
 
     def __post_init__(self) -> None:
         if self.timeout_s <= 0:
             raise ValueError("timeout_s must be > 0")
+        if self.done_order_retention < 1:
+            raise ValueError("done_order_retention must be >= 1")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
         if self.backoff_s < 0 or self.max_backoff_s < 0:
@@ -303,7 +308,7 @@ class AlpacaTradingGateway:
         self._client = client
         self._orders: dict[ClientOrderId, _Tracked] = {}
         self._by_alpaca_id: dict[str, ClientOrderId] = {}
-        self._seen_executions: set[str] = set()
+        self._seen_executions: dict[str, ClientOrderId] = {}  # execution id -> its order
         self._inbox: queue.SimpleQueue[Mapping[str, Any]] = queue.SimpleQueue()
         self._received = 0
         self._received_cond = threading.Condition()
@@ -639,7 +644,35 @@ class AlpacaTradingGateway:
             out.extend(self._on_update(data, stamper))
         if self._refresh_pending.is_set():
             out.extend(self.refresh(stamper))
+        self._forget_finished()
         return out
+
+    def _forget_finished(self) -> None:
+        """Bound what a long session tracks: past twice ``done_order_retention`` orders, drop
+        the oldest finished ones (with their broker ids and execution ids) down to the
+        retention. Working orders are never dropped. Amortised O(1) per order."""
+        keep = self.config.done_order_retention
+        if len(self._orders) <= 2 * keep:
+            return
+        excess = len(self._orders) - keep
+        gone: set[ClientOrderId] = set()
+        for cid, tracked in self._orders.items():
+            if excess <= 0:
+                break
+            if tracked.done:
+                gone.add(cid)
+                excess -= 1
+        if not gone:
+            return
+        for cid in gone:
+            del self._orders[cid]
+        self._by_alpaca_id = {a: c for a, c in self._by_alpaca_id.items() if c not in gone}
+        self._seen_executions = {e: c for e, c in self._seen_executions.items() if c not in gone}
+
+    @property
+    def tracked_orders(self) -> int:
+        """Orders this gateway still tracks (working, and recently finished)."""
+        return len(self._orders)
 
     def request_refresh(self) -> None:
         """Ask the next :meth:`drain` to refresh working orders by REST (any thread)."""
@@ -720,7 +753,7 @@ class AlpacaTradingGateway:
                 self.stats["duplicate_fills"] += 1
                 return []
             if exec_id:
-                self._seen_executions.add(exec_id)
+                self._seen_executions[exec_id] = cid
             if str(order.get("id")) != tracked.alpaca_id:
                 return []  # a fill of an order that was since replaced: booked by REST view
             broker_cum = _f(order.get("filled_qty"))

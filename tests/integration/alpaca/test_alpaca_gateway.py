@@ -292,3 +292,35 @@ def test_modify_after_an_unseen_partial_fill_sizes_the_replacement_by_what_is_le
     (fill,) = harness.drain()
     assert isinstance(fill, OrderFilled)
     assert (fill.quantity, fill.price) == (8, 184.9)
+
+
+def test_a_long_session_forgets_old_finished_orders_but_never_a_working_one(
+    sandbox: AlpacaSandbox,
+) -> None:
+    h = Harness(sandbox, done_order_retention=2)
+    try:
+        sandbox.publish(_quote())
+        resting = h.order(5, order_type=OrderType.LIMIT, price=100.0)
+        h.send(resting)
+        for _ in range(6):
+            h.send(h.order(1))  # market: filled by the sandbox against the quote
+        updates = list(sandbox.trade_updates_sent)
+        for update in updates:
+            h.gateway.ingest(update)
+        fills = [m for m in h.drain() if isinstance(m, OrderFilled)]
+        assert [f.client_order_id for f in fills] == [f"s-{n}" for n in range(2, 8)]
+        # 7 tracked > 2 x 2: the oldest finished ones go, down to 2; the working order stays
+        assert h.gateway.tracked_orders == 2
+        assert h.gateway.working_orders == 1
+        # a late repeat of a forgotten order's fill is ignored, not booked again
+        first_fill = next(u for u in updates if u["event"] == "fill")
+        h.gateway.ingest(first_fill)
+        assert h.drain() == []
+        cancel = CancelOrder(
+            message_id="risk-c", ts_event=T0, client_order_id=resting.client_order_id,
+            strategy_id=STRAT, symbol="AAPL",
+        )  # fmt: skip
+        (canceled,) = h.send(cancel)
+        assert isinstance(canceled, OrderCanceled)
+    finally:
+        h.gateway.close()
