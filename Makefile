@@ -23,10 +23,11 @@ $(STAMP): pyproject.toml Cargo.toml rust_core/Cargo.toml $(RUST_SOURCES)
 setup: $(STAMP)
 
 ## run: the main job — a backtest of the shipped real demo data (AAPL, GOOG, IBM, MSFT daily,
-## 2008-2012) through the whole actor pipeline, writing report.html, report.json and results.json
+## 2008-2012) through the whole actor pipeline (Pykka actor host), writing report.html,
+## report.json, results.json and messages.jsonl
 run: setup
 	$(PY) -m ferrotrade.cli backtest --symbol AAPL,GOOG,IBM,MSFT --start 2008-01-01 \
-	  --end 2012-12-31 --strategy macd --position-size 0.2 --slippage 10 \
+	  --end 2012-12-31 --strategy macd --position-size 0.2 --slippage 10 --host actors \
 	  --out $(RUN_DIR) --json $(RUN_DIR)/results.json
 	@echo "report: $(RUN_DIR)/report.html"
 

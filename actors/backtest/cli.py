@@ -13,6 +13,7 @@ temporary file and renamed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import platform
@@ -20,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -332,13 +333,22 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_dir(final: Path, results: Mapping[str, Any], run: Mapping[str, Any]) -> None:
+def _atomic_dir(
+    final: Path,
+    results: Mapping[str, Any],
+    run: Mapping[str, Any],
+    extra_files: Sequence[Path] = (),
+) -> None:
+    """Write the report (and move ``extra_files`` in) under a temporary name, then rename:
+    ``final`` is either the old directory or the complete new one, never a part."""
     final = final.resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result is not
         write_report(results, tmp, run)
+        for path in extra_files:
+            shutil.move(path, tmp / path.name)
         old: Path | None = None
         if final.exists():
             old = final.with_name(f".{final.name}.old-{os.getpid()}")
@@ -414,11 +424,23 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     t0 = time.perf_counter()
+    log_dirs: list[Path] = []  # the actor host's message log, moved into --out at the end
+    try:
+        return _run_backtest(args, t0, verbose, log_dirs)
+    finally:
+        for log_dir in log_dirs:
+            shutil.rmtree(log_dir, ignore_errors=True)
+
+
+def _run_backtest(args: argparse.Namespace, t0: float, verbose: bool, log_dirs: list[Path]) -> int:
     try:
         prep, config = _prepare(args)
         s = prep["settings"]
         bars = _load_bars(s["data"], prep["symbols"], prep["timeframe"], prep["start"], prep["end"])
         t_load = time.perf_counter()
+        if s["out"] and config.host == "actors":
+            log_dirs.append(Path(tempfile.mkdtemp(prefix="ferrotrade-messages-")))
+            config = dataclasses.replace(config, message_log_dir=str(log_dirs[0]))
         engine = BacktestEngine(config)
         total = sum(len(b) for b in bars.values())
         progress = _ProgressBar(sys.stderr) if sys.stderr.isatty() and total >= 20_000 else None
@@ -447,7 +469,8 @@ def run_backtest_command(args: argparse.Namespace) -> int:
     }
     try:
         if s["out"]:
-            _atomic_dir(Path(s["out"]), results, run)
+            logs = [d / "messages.jsonl" for d in log_dirs if (d / "messages.jsonl").exists()]
+            _atomic_dir(Path(s["out"]), results, run, logs)
         if s["json"]:
             payload = orjson.dumps(
                 {"results": results, "run": run}, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS

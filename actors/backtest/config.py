@@ -39,6 +39,10 @@ class BacktestConfig:
     in a Pykka actor, lockstep). ``fast_path=False`` forces the full Runtime message flow on
     the deterministic host. Within the fast path, ``vector_path`` lets strategies with a batch
     adapter (:mod:`actors.backtest.vectorized`) skip the bars where nothing happens.
+
+    ``message_log_dir``: on the Runtime path (``host="actors"`` or ``fast_path=False``) the
+    logging actor is attached and writes every message to ``<dir>/messages.jsonl``; the fast
+    paths have no message flow to log and ignore it.
     """
 
     strategy: str = "sma_cross"
@@ -61,6 +65,7 @@ class BacktestConfig:
     periods_per_year: float | None = None
     close_at_end: bool = True
     chunk_bars: int = 50_000
+    message_log_dir: str | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, value: Any, why: str) -> BacktestConfigError:

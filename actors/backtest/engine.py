@@ -287,7 +287,7 @@ class BacktestEngine:
     # -- the Runtime path ----------------------------------------------------------------------
     def _runtime_config(self) -> RuntimeConfig:
         c = self.config
-        components = (
+        components: tuple[ComponentSpec, ...] = (
             ComponentSpec(
                 "data",
                 "data",
@@ -312,12 +312,17 @@ class BacktestEngine:
             ComponentSpec("portfolio", "portfolio", supervision=_ESCALATE),
             ComponentSpec("reporting", "reporting", supervision=_ESCALATE),
         )
+        taps: tuple[str, ...] = ()
+        if c.message_log_dir is not None:
+            components = (*components, ComponentSpec("logger", "logger", supervision=_ESCALATE))
+            taps = ("logger",)
         registry = self.registry
         return RuntimeConfig(
             host="deterministic" if c.host == "deterministic" else "pykka",
             lockstep=True,
             components=components,
-            taps=(),
+            taps=taps,
+            run_dir=c.message_log_dir,
             # a private alias, so the engine's own registry (which may hold user strategies)
             # builds the strategy exactly as the fast path does
             strategies=(StrategySpec(_ALIAS, self.params, self.strategy_id),),

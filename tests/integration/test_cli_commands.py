@@ -26,6 +26,32 @@ def test_backtest_command_rejects_negative_capital_and_writes_nothing(tmp_path: 
     assert not out.exists()
 
 
+def test_actor_host_backtest_logs_every_message_identically_and_matches_deterministic(
+    tmp_path: Path,
+) -> None:
+    """The main job's path: the actor pipeline with the logging actor attached. Its message
+    log lands in --out with the report, is the same bytes on a re-run, and the results equal
+    the deterministic host's."""
+    args = ["backtest", "--symbol", "AAPL,MSFT", "--start", "2010-01-01", "--end", "2011-06-30"]
+    args += ["--strategy", "sma_cross"]
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main([*args, "--host", "actors", "--out", str(out)]) == 0
+        runs.append(out)
+    log = (runs[0] / "messages.jsonl").read_bytes()
+    assert log == (runs[1] / "messages.jsonl").read_bytes()
+    kinds = [orjson.loads(line)["type"] for line in log.splitlines()]
+    for kind in ("Bar", "Signal", "SubmitOrder", "OrderAccepted", "OrderFilled", "PortfolioState"):
+        assert kind in kinds, kind
+    det = tmp_path / "det"
+    assert main([*args, "--out", str(det)]) == 0
+    assert not (det / "messages.jsonl").exists()  # the fast path has no message flow to log
+    actors_report = orjson.loads((runs[0] / "report.json").read_bytes())
+    det_report = orjson.loads((det / "report.json").read_bytes())
+    assert actors_report["results"] == det_report["results"]
+
+
 def test_live_refuses_live_mode_without_a_live_config(tmp_path: Path) -> None:
     assert main(["live", "--live", "--out", str(tmp_path / "live")]) == 2
 
