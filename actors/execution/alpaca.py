@@ -46,6 +46,7 @@ import asyncio
 import json
 import logging
 import queue
+import re
 import threading
 import time
 import warnings
@@ -230,6 +231,7 @@ class _Tracked:
     base_notional: float = 0.0
     done: bool = False
     not_before_ns: int = 0
+    broker_cid: str = ""  # the client order id of the current Alpaca order
 
 
 class _TradingStream(TradingStream):
@@ -334,26 +336,40 @@ class AlpacaTradingGateway:
         oid = str(order.get("id", ""))
         if oid in self._by_alpaca_id:
             return self._by_alpaca_id[oid]
-        cid = str(order.get("client_order_id", ""))
+        cid = original_client_order_id(str(order.get("client_order_id", "")))
         prefix = self.config.client_order_prefix
         if cid.startswith(prefix) and ClientOrderId(cid[len(prefix) :]) in self._orders:
             return ClientOrderId(cid[len(prefix) :])
         return None
 
     # -- adoption -----------------------------------------------------------------------------
-    def adopt(self, order: SubmitOrder, alpaca_id: str, filled: float, notional: float) -> None:
+    def adopt(
+        self,
+        order: SubmitOrder,
+        alpaca_id: str,
+        filled: float,
+        notional: float,
+        *,
+        replaced_filled: float = 0.0,
+        replaced_notional: float = 0.0,
+    ) -> None:
         """Track an order an earlier run left working at the broker (its id ``alpaca_id``):
         ``filled`` / ``notional`` is what the broker had filled, already held by the adopted
-        positions, so only fills beyond it become messages. ``order.client_order_id`` is the
-        broker's client order id; fills are stamped no earlier than ``order.ts_event``."""
+        positions, so only fills beyond it become messages; ``replaced_*`` is the part of it
+        filled by orders this one replaced (its own counts start from zero).
+        ``order.client_order_id`` is the broker's client order id; fills are stamped no earlier
+        than ``order.ts_event``."""
         cid = order.client_order_id
         self._orders[cid] = _Tracked(
             order,
             alpaca_id=alpaca_id,
             filled=filled,
             notional=notional,
+            base_filled=replaced_filled,
+            base_notional=replaced_notional,
             done=filled >= order.quantity - _EPS,
             not_before_ns=order.ts_event,
+            broker_cid=str(cid),
         )
         self._by_alpaca_id[alpaca_id] = cid
 
@@ -397,7 +413,7 @@ class AlpacaTradingGateway:
         tracked = self._orders.get(cid)
         if tracked is not None and tracked.alpaca_id is not None:
             return (self._reject(order, stamper, "duplicate client order id"),)
-        tracked = self._orders[cid] = _Tracked(order)
+        tracked = self._orders[cid] = _Tracked(order, broker_cid=self.alpaca_client_order_id(cid))
         request = self._order_request(order)
         try:
             raw = self._call("submit order", lambda: self._client.submit_order(request))
@@ -431,7 +447,10 @@ class AlpacaTradingGateway:
         return self._accepted(tracked, found, stamper)
 
     def _lookup(self, cid: ClientOrderId) -> Mapping[str, Any] | None:
-        acid = self.alpaca_client_order_id(cid)
+        return self._lookup_broker(self.alpaca_client_order_id(cid))
+
+    def _lookup_broker(self, acid: str) -> Mapping[str, Any] | None:
+        """The broker's order with client order id ``acid``, or None (absent or unreachable)."""
         try:
             raw = self._call(
                 "get order by client id", lambda: self._client.get_order_by_client_id(acid)
@@ -575,10 +594,12 @@ class AlpacaTradingGateway:
             )
             return out
         total = cmd.quantity if cmd.quantity is not None else order.quantity
+        new_cid = replacement_client_order_id(tracked.broker_cid)
         request = ReplaceOrderRequest(
             qty=_whole(total - filled),  # type: ignore[arg-type]  # the API takes fractions
             limit_price=cmd.price,
             stop_price=cmd.trigger_price,
+            client_order_id=new_cid,
         )
         old = tracked.alpaca_id
         try:
@@ -586,10 +607,15 @@ class AlpacaTradingGateway:
                 "replace order", lambda: self._client.replace_order_by_id(old, request)
             )
         except _CallFailed as err:
-            out.append(
-                reject_command(cmd, stamper, RejectReason.VENUE_REJECTED, err.failure.describe())
-            )
-            return out
+            f = err.failure
+            # a lost reply (then a retry refused: the old order is already replaced) still
+            # replaced it: the replacement's own client order id finds it
+            found = self._lookup_broker(new_cid) if f.transient or f.status == 422 else None
+            if found is None:
+                out.append(reject_command(cmd, stamper, RejectReason.VENUE_REJECTED, f.describe()))
+                return out
+            raw = found
+        tracked.broker_cid = new_cid
         # Fills of the old order up to the replacement (it can fill no more): book any the
         # stream has not delivered yet, before switching to the new order, which counts from 0.
         out.extend(self._reconcile_order(tracked, stamper))
@@ -886,6 +912,32 @@ _TIF: Mapping[TimeInForce, AlpacaTif] = {
     TimeInForce.IOC: AlpacaTif.IOC,
     TimeInForce.FOK: AlpacaTif.FOK,
 }
+
+
+_REPLACEMENT = re.compile(r"(.*)\.r(\d+)")
+
+
+def replacement_client_order_id(broker_cid: str) -> str:
+    """The client order id of the order replacing ``broker_cid``: ``<original>.r<n>``, n
+    counting the replacements of one original order. Deterministic, so a retried replace is
+    recognised and a restart maps the replacement back to the order (and strategy) it
+    continues (:func:`original_client_order_id`)."""
+    m = _REPLACEMENT.fullmatch(broker_cid)
+    if m is None:
+        return f"{broker_cid}.r1"
+    return f"{m.group(1)}.r{int(m.group(2)) + 1}"
+
+
+def replacement_number(broker_cid: str) -> int:
+    """``k`` of a replacement's ``<original>.r<k>``; 0 for an original order."""
+    m = _REPLACEMENT.fullmatch(broker_cid)
+    return 0 if m is None else int(m.group(2))
+
+
+def original_client_order_id(broker_cid: str) -> str:
+    """The client order id of the order a replacement chain started from."""
+    m = _REPLACEMENT.fullmatch(broker_cid)
+    return broker_cid if m is None else m.group(1)
 
 
 def _whole(qty: float) -> float | int:

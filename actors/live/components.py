@@ -101,6 +101,11 @@ class AdoptOrder(Message):
     is what the broker had filled at adoption: the positions adopted with it already hold that
     part, so only fills beyond it are booked. ``ts_event`` is the adoption time: later fills of
     the order are stamped no earlier (the FIFO tracker refuses fills that go back in time).
+
+    An order modified at the broker is a chain: the original, replaced by ``<id>.r1``, by
+    ``<id>.r2``... Only the last one works. ``quantity`` and ``filled_*`` are then the chain's
+    (the original's terms as modified); ``replaced_filled_*`` is the part the replaced orders
+    filled, since the working order's own fill counts start from zero.
     """
 
     client_order_id: ClientOrderId
@@ -112,6 +117,8 @@ class AdoptOrder(Message):
     quantity: float
     filled_quantity: float = 0.0
     filled_notional: float = 0.0
+    replaced_filled_quantity: float = 0.0
+    replaced_filled_notional: float = 0.0
     price: float | None = None
     trigger_price: float | None = None
     venue_order_id: VenueOrderId
@@ -160,7 +167,14 @@ class LiveExecutionComponent(ExecutionComponent):
         if not callable(adopt):
             details = (("client_order_id", str(cmd.client_order_id)),)
             return (self.log(LogLevel.WARNING, "venue cannot adopt orders: ignored", cmd, details),)
-        adopt(cmd.as_submit(), str(cmd.venue_order_id), cmd.filled_quantity, cmd.filled_notional)
+        adopt(
+            cmd.as_submit(),
+            str(cmd.venue_order_id),
+            cmd.filled_quantity,
+            cmd.filled_notional,
+            replaced_filled=cmd.replaced_filled_quantity,
+            replaced_notional=cmd.replaced_filled_notional,
+        )
         return ()
 
 

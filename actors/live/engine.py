@@ -56,6 +56,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import queue
 import threading
@@ -89,8 +90,10 @@ from actors.live.config import LiveEngineConfig, Mode
 from actors.live.reconcile import Reconciliation, read_ledger, reconcile_with_broker
 from actors.messages import (
     Bar,
+    CancelOrder,
     HaltTrading,
     MarketData,
+    ModifyOrder,
     OrderFilled,
     OrderType,
     ResumeTrading,
@@ -126,6 +129,17 @@ class _Stats:
     drift: int = 0
     adopted_orders: int = 0
     trade_stream_gaps: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _OperatorOrder:
+    """Driver-queue item: an operator's cancel (``cancel``) or modify of a working order."""
+
+    client_order_id: str
+    cancel: bool
+    quantity: float | None = None
+    price: float | None = None
+    trigger_price: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +318,34 @@ class LiveTradingEngine:
     def resume_trading(self, reason: str) -> None:
         now = time.time_ns()
         self._queue.put(ResumeTrading(ts_event=now, ts_init=now, source="operator", reason=reason))
+
+    def cancel_order(self, client_order_id: str) -> None:
+        """Cancel a working order (any thread). The outcome is an event like any other:
+        ``OrderCanceled``, or an ``OrderRejected`` / a logged error (unknown or done order)."""
+        self._queue.put(_OperatorOrder(client_order_id, cancel=True))
+
+    def modify_order(
+        self,
+        client_order_id: str,
+        *,
+        quantity: float | None = None,
+        price: float | None = None,
+        trigger_price: float | None = None,
+    ) -> None:
+        """Change a working order's total quantity and/or prices (any thread); at the broker
+        this is a replace whose client order id is the original's with ``.r<k>``. Values are
+        checked here (:class:`ValueError`); the outcome is an ``OrderModified`` or an
+        ``OrderRejected`` with the broker's reason."""
+        for name, value in (
+            ("quantity", quantity),
+            ("price", price),
+            ("trigger_price", trigger_price),
+        ):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        if quantity is None and price is None and trigger_price is None:
+            raise ValueError("modify_order needs a new quantity, price or trigger_price")
+        self._queue.put(_OperatorOrder(client_order_id, False, quantity, price, trigger_price))
 
     def wait_for(self, predicate: Callable[[LiveTradingEngine], bool], timeout: float) -> bool:
         """Block until ``predicate(engine)`` holds (checked after every tick and state change)."""
@@ -702,6 +744,8 @@ class LiveTradingEngine:
                     quantity=float(o["quantity"]),
                     filled_quantity=filled,
                     filled_notional=filled * float(avg) if avg is not None else 0.0,
+                    replaced_filled_quantity=float(o.get("replaced_filled_quantity", 0.0)),
+                    replaced_filled_notional=float(o.get("replaced_filled_notional", 0.0)),
                     price=o.get("limit_price"),
                     trigger_price=o.get("stop_price"),
                     venue_order_id=VenueOrderId(str(o["order_id"])),
@@ -739,6 +783,8 @@ class LiveTradingEngine:
                 self._on_trade_stream_listening(item.gap)
             elif isinstance(item, HaltTrading | ResumeTrading):
                 self._command(item)
+            elif isinstance(item, _OperatorOrder):
+                self._operator_order(item)
             elif item is not None:
                 self._on_data(item)
             self._housekeeping()
@@ -784,6 +830,47 @@ class LiveTradingEngine:
         runtime = self.runtime
         assert runtime is not None
         runtime.feed(cmd)
+        runtime.run_until_idle()
+        self.stats.commands += 1
+        self._health_due()
+        self._notify()
+
+    def _operator_order(self, op: _OperatorOrder) -> None:
+        """Turn an operator's cancel/modify into the command execution handles, for the
+        strategy and symbol risk knows the order under; an unknown or finished order is a
+        logged error and changes nothing."""
+        runtime = self.runtime
+        assert runtime is not None
+        cid = ClientOrderId(op.client_order_id)
+        working = runtime.host.query("risk", lambda c: c.working_order(cid))
+        if working is None:
+            self.runtime_log(
+                "ERROR",
+                "operator order command refused: no working order with this id",
+                {"client_order_id": op.client_order_id, "cancel": op.cancel},
+            )
+            self._notify()
+            return
+        now = time.time_ns()
+        envelope: dict[str, Any] = {
+            "ts_event": now,
+            "ts_init": now,
+            "source": "operator",
+            "client_order_id": cid,
+            "strategy_id": working.strategy_id,
+            "symbol": working.symbol,
+        }
+        if op.cancel:
+            runtime.feed(CancelOrder(**envelope))
+        else:
+            runtime.feed(
+                ModifyOrder(
+                    **envelope,
+                    quantity=op.quantity,
+                    price=op.price,
+                    trigger_price=op.trigger_price,
+                )
+            )
         runtime.run_until_idle()
         self.stats.commands += 1
         self._health_due()

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actors.execution.alpaca import original_client_order_id, replacement_number
+
 __all__ = [
     "ADOPT_ORDER_ROW",
     "OPEN_STATUSES",
@@ -92,7 +94,8 @@ def read_ledger(path: str | Path) -> Ledger:
         for row in csv.DictReader(fh):
             kind = row.get("type", "")
             cid = row.get("client_order_id", "")
-            bcid = row.get("broker_client_order_id", "")
+            # one key per order chain: a replacement's id maps to the order it continues
+            bcid = original_client_order_id(row.get("broker_client_order_id", ""))
             if kind == "SubmitOrder":
                 ledger.submitted.append(bcid)
                 ledger.open_orders.add(bcid)
@@ -162,9 +165,46 @@ def _opt_f(v: object) -> float | None:
 
 def strategy_of(broker_cid: str, prefix: str) -> str | None:
     """The strategy id inside a broker client order id ``<prefix>s<session>-<strategy>-<n>``
-    (the engine's scheme), or None when the id does not follow it."""
-    m = re.fullmatch(re.escape(prefix) + r"s\d+-(.+)-\d+", broker_cid)
+    (the engine's scheme; a replacement's ``.r<k>`` suffix is ignored), or None when the id
+    does not follow it."""
+    m = re.fullmatch(re.escape(prefix) + r"s\d+-(.+)-\d+", original_client_order_id(broker_cid))
     return m.group(1) if m else None
+
+
+@dataclass
+class _Chain:
+    """An order and the orders that replaced it (``<id>``, ``<id>.r1``, ...), as the broker
+    lists them: what the chain filled, and its working member (at most one)."""
+
+    filled: float = 0.0
+    replaced_filled: float = 0.0  # by members no longer working (replaced, or done)
+    replaced_notional: float = 0.0
+    working: Mapping[str, Any] | None = None
+    last_status: str = ""
+    last_n: int = -1
+    symbol: str = ""
+
+    def add(self, o: Mapping[str, Any]) -> None:
+        self.symbol = str(o.get("symbol"))
+        q = _f(o.get("filled_qty"))
+        self.filled += q
+        status = str(o.get("status"))
+        if status in OPEN_STATUSES:
+            self.working = o
+        else:
+            self.replaced_filled += q
+            self.replaced_notional += q * _f(o.get("filled_avg_price"))
+        n = replacement_number(str(o["client_order_id"]))
+        if n > self.last_n:
+            self.last_n, self.last_status = n, status
+
+
+def _chains(orders: list[Mapping[str, Any]]) -> dict[str, _Chain]:
+    chains: dict[str, _Chain] = {}
+    for o in orders:
+        base = original_client_order_id(str(o["client_order_id"]))
+        chains.setdefault(base, _Chain()).add(o)
+    return chains
 
 
 def _fills_key(orders: list[Mapping[str, Any]]) -> dict[str, tuple[str, float]]:
@@ -181,8 +221,14 @@ def _working(orders: list[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
-def _adopted_order(o: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+def _adopted_order(o: Mapping[str, Any], prefix: str, chain: _Chain) -> dict[str, Any]:
+    """The working order ``o`` as the engine adopts it: the chain's quantity and fills
+    (``replaced_*`` the part of them filled by the orders ``o`` replaced)."""
     cid = str(o["client_order_id"])
+    own = _f(o.get("filled_qty"))
+    own_avg = _opt_f(o.get("filled_avg_price"))
+    filled = chain.replaced_filled + own
+    notional = chain.replaced_notional + own * (own_avg or 0.0)
     return {
         "client_order_id": cid,
         "order_id": str(o["id"]),
@@ -191,9 +237,11 @@ def _adopted_order(o: Mapping[str, Any], prefix: str) -> dict[str, Any]:
         "side": str(o.get("side")),
         "order_type": str(o.get("order_type") or o.get("type")),
         "time_in_force": str(o.get("time_in_force")),
-        "quantity": _f(o.get("qty")),
-        "filled_quantity": _f(o.get("filled_qty")),
-        "filled_avg_price": _opt_f(o.get("filled_avg_price")),
+        "quantity": chain.replaced_filled + _f(o.get("qty")),
+        "filled_quantity": filled,
+        "filled_avg_price": notional / filled if filled > _EPS else None,
+        "replaced_filled_quantity": chain.replaced_filled,
+        "replaced_filled_notional": chain.replaced_notional,
         "limit_price": _opt_f(o.get("limit_price")),
         "stop_price": _opt_f(o.get("stop_price")),
         "status": str(o.get("status")),
@@ -239,47 +287,47 @@ def reconcile_with_broker(
                 break
         else:
             log.warning("orders kept filling while reconciling: adopting the last reads")
-        working = _working(orders)
     rec.broker_orders = len(orders)
-    seen: set[str] = set()
-    for o in orders:
-        cid = str(o["client_order_id"])
-        seen.add(cid)
-        broker_q = _f(o.get("filled_qty"))
+    chains = _chains(orders)
+    canceled = {original_client_order_id(c) for c in rec.canceled}  # working until we did
+    for cid, chain in chains.items():  # the broker lists orders in a stable order
+        symbol = chain.symbol
         ledger_q = ledger.filled_by_broker_cid.get(cid, 0.0)
-        if abs(broker_q - ledger_q) > _EPS:
+        if abs(chain.filled - ledger_q) > _EPS:
             rec.drift.append(
                 {
                     "kind": "fills",
                     "client_order_id": cid,
-                    "symbol": o.get("symbol"),
-                    "broker_filled": broker_q,
+                    "symbol": symbol,
+                    "broker_filled": chain.filled,
                     "ledger_filled": ledger_q,
                 }
             )
-        status = str(o.get("status"))
-        if cid in working and cid not in ledger.open_orders:
+        w = chain.working
+        if (w is not None or cid in canceled) and cid not in ledger.open_orders:
             # working at the broker, unknown to (or already closed in) the ledger
             rec.drift.append(
                 {
                     "kind": "open_order",
                     "client_order_id": cid,
-                    "symbol": o.get("symbol"),
-                    "status": working[cid],
+                    "symbol": symbol,
+                    "status": str(w.get("status")) if w is not None else "canceled at start",
                 }
             )
-        if cid in ledger.open_orders and cid not in working and status != "filled":
-            # canceled, expired, replaced... while the engine was away
+        closed = w is None and cid not in canceled and chain.last_status != "filled"
+        if cid in ledger.open_orders and closed:
+            # canceled, expired... while the engine was away
             rec.drift.append(
                 {
                     "kind": "order_closed",
                     "client_order_id": cid,
-                    "symbol": o.get("symbol"),
-                    "status": status,
+                    "symbol": symbol,
+                    "status": chain.last_status,
                 }
             )
-        if not cancel_open_orders and status in OPEN_STATUSES:
-            rec.adopted_orders.append(_adopted_order(o, prefix))
+        if not cancel_open_orders and w is not None:
+            rec.adopted_orders.append(_adopted_order(w, prefix, chain))
+    seen = set(chains)
     for cid in sorted(set(ledger.filled_by_broker_cid) - seen):
         rec.drift.append(
             {

@@ -151,6 +151,10 @@ class RiskComponent(Component):
             "signals_rejected": self.signals_rejected,
         }
 
+    def working_order(self, client_order_id: ClientOrderId) -> Working | None:
+        """The order sent and not yet done under ``client_order_id`` (None: unknown or done)."""
+        return self._working.get(client_order_id)
+
     def effective_position(self, symbol: str, strategy_id: StrategyId | None = None) -> float:
         """Position in ``symbol`` counting working orders: of ``strategy_id`` (its fills plus
         its working orders), or the net of all (last published position plus every working

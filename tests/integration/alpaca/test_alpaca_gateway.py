@@ -234,7 +234,8 @@ def test_cancel_and_modify(sandbox: AlpacaSandbox, harness: Harness) -> None:
     assert isinstance(modified, OrderModified)
     assert (modified.quantity, modified.price) == (7, 101.0)
     (patch,) = sandbox.requests("PATCH")
-    assert patch.body == {"qty": 7, "limit_price": 101.0}
+    # the replacement carries a deterministic client order id: the original's, ".r1"
+    assert patch.body == {"qty": 7, "limit_price": 101.0, "client_order_id": "run1-s-1.r1"}
     cancel = CancelOrder(
         message_id="risk-c", ts_event=T0, client_order_id=order.client_order_id,
         strategy_id=STRAT, symbol="AAPL",
@@ -284,7 +285,8 @@ def test_modify_after_an_unseen_partial_fill_sizes_the_replacement_by_what_is_le
     assert isinstance(part, OrderPartiallyFilled)
     assert (part.quantity, part.remaining, part.price) == (4, 6, 185.1)
     (patch,) = sandbox.requests("PATCH")
-    assert patch.body == {"qty": 8, "limit_price": 185.0}  # 12 in total, 4 already filled
+    # 12 in total, 4 already filled
+    assert patch.body == {"qty": 8, "limit_price": 185.0, "client_order_id": "run1-s-1.r1"}
     # The replacement fills on a later quote; its stream fill books against the new base.
     sandbox.publish(_quote(ask=184.9, ask_size=100, dt=1))
     for update in sandbox.trade_updates_sent:
@@ -324,3 +326,59 @@ def test_a_long_session_forgets_old_finished_orders_but_never_a_working_one(
         assert isinstance(canceled, OrderCanceled)
     finally:
         h.gateway.close()
+
+
+def test_a_replace_whose_reply_is_lost_is_found_by_its_client_order_id(
+    sandbox: AlpacaSandbox, harness: Harness
+) -> None:
+    """504 after the broker replaced the order: the retry is refused (the old order is
+    "replaced" now), and the replacement's deterministic client order id finds it. A second
+    modify replaces the replacement as ``.r2``."""
+    order = harness.order(5, order_type=OrderType.LIMIT, price=100.0)
+    harness.send(order)
+    sandbox.inject_http_error(504, method="PATCH", after_handling=True)
+
+    def modify(qty: float, price: float) -> list[Message]:
+        cmd = ModifyOrder(
+            message_id=f"risk-m{qty}", ts_event=T0, client_order_id=order.client_order_id,
+            strategy_id=STRAT, symbol="AAPL", quantity=qty, price=price,
+        )  # fmt: skip
+        return harness.send(cmd)
+
+    (modified,) = modify(7, 101.0)
+    assert isinstance(modified, OrderModified)
+    assert [r.status for r in sandbox.requests("PATCH")] == [504, 422]
+    (lookup,) = sandbox.requests("GET", "/v2/orders:by_client_order_id")
+    assert lookup.params == {"client_order_id": "run1-s-1.r1"}
+    by_cid = {o["client_order_id"]: o for o in sandbox.orders()}
+    assert set(by_cid) == {"run1-s-1", "run1-s-1.r1"}  # one replacement, not two
+    assert by_cid["run1-s-1"]["status"] == "replaced"
+    (again,) = modify(9, 102.0)
+    assert isinstance(again, OrderModified)
+    assert sandbox.requests("PATCH")[-1].body["client_order_id"] == "run1-s-1.r2"
+    # the replacement's fill is booked under our id, once
+    sandbox.publish(_quote(ask=101.5))
+    for update in sandbox.trade_updates_sent:
+        harness.gateway.ingest(update)
+    fills = [m for m in harness.drain() if isinstance(m, OrderFilled)]
+    assert [(f.client_order_id, f.quantity) for f in fills] == [("s-1", 9)]
+
+
+def test_a_refused_replace_is_a_rejection_and_the_order_keeps_working(
+    sandbox: AlpacaSandbox, harness: Harness
+) -> None:
+    order = harness.order(5, order_type=OrderType.LIMIT, price=100.0)
+    harness.send(order)
+    sandbox.inject_http_error(422, method="PATCH", message="qty must be integer")
+    cmd = ModifyOrder(
+        message_id="risk-m", ts_event=T0, client_order_id=order.client_order_id,
+        strategy_id=STRAT, symbol="AAPL", quantity=7, price=101.0,
+    )  # fmt: skip
+    (rej,) = harness.send(cmd)
+    assert isinstance(rej, OrderRejected)
+    assert "qty must be integer" in rej.reason
+    # looked for a replacement that might exist, found none: the original still works
+    (lookup,) = sandbox.requests("GET", "/v2/orders:by_client_order_id")
+    assert lookup.params == {"client_order_id": "run1-s-1.r1"}
+    assert [o["status"] for o in sandbox.orders()] == ["new"]
+    assert harness.gateway.working_orders == 1

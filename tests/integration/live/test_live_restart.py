@@ -282,6 +282,7 @@ def test_restart_adopts_an_open_order_and_books_its_later_fill_once(
             {"client_order_id": "ft-s1-rest-1", "order_id": order["id"], "strategy_id": "rest",
              "symbol": "AAPL", "side": "buy", "order_type": "limit", "time_in_force": "gtc",
              "quantity": 10.0, "filled_quantity": 0.0, "filled_avg_price": None,
+             "replaced_filled_quantity": 0.0, "replaced_filled_notional": 0.0,
              "limit_price": RESTING_LIMIT, "stop_price": None, "status": "new"}
         ]  # fmt: skip
         assert second.engine.health()["open_orders"] == [
@@ -500,3 +501,90 @@ def test_an_order_filling_while_the_restart_reconciles_is_booked_once(
     assert [p.body["client_order_id"] for p in sandbox.requests("POST", "/v2/orders")] == [
         "ft-s1-rest-1"
     ]
+
+
+def test_restart_adopts_a_modified_order_under_its_replacement_id(
+    sandbox: AlpacaSandbox, tmp_path: Path
+) -> None:
+    """Session 1's order fills 4 of 10, the operator modifies it to 12 at 97.30 (at Alpaca a
+    replace: a new order ``ft-s1-rest-1.r1`` for the 8 left), and it fills 2 more. Session 2
+    reads the chain as one order: no drift (the ledger booked 6, the chain filled 6), the
+    replacement adopted with the chain's quantity and fills under the strategy that sent the
+    original; the last 6 are booked once, and a third start finds everything in step."""
+    out = tmp_path / "run"
+    sandbox.set_partial_fills(True)
+    first = _limit_engine(sandbox, out)
+    try:
+        wait_streams(sandbox)
+        play_and_settle(sandbox, first.engine, n=1)
+        _quote(sandbox, first.engine, ask=97.0, size=4)
+        _quote(sandbox, first.engine, ask=98.0, size=100)  # the market moves away
+        with pytest.raises(ValueError, match="quantity must be a finite number > 0"):
+            first.engine.modify_order("rest-1", quantity=float("nan"))
+        sent = len(sandbox.trade_updates_sent)
+        first.engine.modify_order("rest-1", quantity=12, price=97.3)
+        assert first.engine.wait_for(lambda e: e.stats.commands >= 1, WAIT)
+        assert first.engine.wait_for(
+            lambda e: e.stats.updates_processed >= len(sandbox.trade_updates_sent), WAIT
+        )
+        assert len(sandbox.trade_updates_sent) > sent  # "replaced" and the new order's "new"
+        _quote(sandbox, first.engine, ask=97.2, size=2)
+        first.engine.cancel_order("nope-9")  # unknown: a logged error, nothing changes
+        assert first.engine.wait_for(lambda e: e.stats.commands >= 1, WAIT)
+    finally:
+        assert first.stop() == 0
+    (patch,) = sandbox.requests("PATCH")
+    assert patch.body["client_order_id"] == "ft-s1-rest-1.r1"
+    old, new = sorted(sandbox.orders(), key=lambda o: o["client_order_id"])
+    assert (old["status"], old["filled_qty"]) == ("replaced", "4")
+    assert (new["client_order_id"], new["status"], new["filled_qty"], new["qty"]) == (
+        "ft-s1-rest-1.r1", "partially_filled", "2", "8"
+    )  # fmt: skip
+    events = (out / "events.jsonl").read_text()
+    assert "operator order command refused: no working order with this id" in events
+    unseen = len(sandbox.trade_updates_sent)
+
+    second = _limit_engine(sandbox, out)
+    try:
+        wait_streams(sandbox, times=2)
+        rec = json.loads((out / "reconcile.json").read_text())
+        assert rec["drift"] == []
+        [adopted] = rec["adopted_orders"]
+        assert adopted["client_order_id"] == "ft-s1-rest-1.r1"
+        assert adopted["strategy_id"] == "rest"
+        assert (adopted["quantity"], adopted["filled_quantity"]) == (12.0, 6.0)
+        assert (adopted["replaced_filled_quantity"], adopted["replaced_filled_notional"]) == (
+            4.0, 4 * 97.0
+        )  # fmt: skip
+        assert adopted["filled_avg_price"] == pytest.approx((4 * 97.0 + 2 * 97.2) / 6)
+        assert second.engine.health()["open_orders"] == [
+            {"client_order_id": "ft-s1-rest-1.r1", "symbol": "AAPL", "side": "BUY",
+             "quantity": 12.0, "remaining": 6.0, "status": "PARTIALLY_FILLED", "adopted": True}
+        ]  # fmt: skip
+        _quote(sandbox, second.engine, ask=97.25, size=50, unseen=unseen)
+        health = second.engine.health()
+        assert health["open_orders"] == []
+        [pos] = health["positions"]
+        assert pos["quantity"] == 12.0
+        assert pos["avg_cost"] == pytest.approx((4 * 97.0 + 2 * 97.2 + 6 * 97.25) / 12)
+        assert health["cash"] == pytest.approx(float(sandbox.account()["cash"]))
+    finally:
+        assert second.stop() == 0
+    fills = [r for r in _audit(out) if r["type"] in ("OrderFilled", "OrderPartiallyFilled")
+             and not r["client_order_id"].startswith("adopt-")]  # fmt: skip
+    # session 1: 4 on the original, 2 on its replacement; session 2: the last 6, once
+    assert [(r["broker_client_order_id"], float(r["fill_quantity"])) for r in fills] == [
+        ("ft-s1-rest-1", 4.0), ("ft-s1-rest-1", 2.0), ("ft-s1-rest-1.r1", 6.0)
+    ]  # fmt: skip
+    assert len(sandbox.requests("POST", "/v2/orders")) == 1
+    third = _limit_engine(sandbox, out)
+    try:
+        rec = json.loads((out / "reconcile.json").read_text())
+        assert rec["drift"] == []
+        assert rec["adopted_orders"] == []
+        assert rec["adopted"] == [
+            {"symbol": "AAPL", "quantity": 12.0, "avg_entry_price": pytest.approx(
+                (4 * 97.0 + 2 * 97.2 + 6 * 97.25) / 12)}
+        ]  # fmt: skip
+    finally:
+        assert third.stop() == 0
