@@ -8,12 +8,14 @@ Fields are keyword-only so adding an envelope field never shifts positional argu
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from actors.errors import InvalidMessageError
 from actors.ids import MessageId
+from actors.messages.compiled import compile_init, compile_restamp
 
 __all__ = [
     "Message",
@@ -86,12 +88,24 @@ class Message:
         check_ts(self, "ts_event", self.ts_event)
         check_ts(self, "ts_init", self.ts_init)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # not ``super()``: slots=True rebuilt Message, its methods' ``__class__`` is the old one
+        super(Message, cls).__init_subclass__(**kwargs)
+        # ``@dataclass(slots=True)`` builds a second class with the slots and the dataclass's
+        # __init__ already in its namespace: that is the class to compile (see compiled.py)
+        namespace = cls.__dict__
+        if "__dataclass_fields__" in namespace and "__slots__" in namespace:
+            init = compile_init(cls)
+            if init is not None:
+                cls.__dataclass_init__ = namespace["__init__"]  # type: ignore[attr-defined]
+                cls.__init__ = init  # type: ignore[method-assign]
+
 
 _INF = math.inf
 _ENVELOPE = frozenset(
     ("message_id", "ts_event", "ts_init", "source", "correlation_id", "causation_id", "strategy_id")
 )
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_RESTAMP: dict[type, Callable[..., Any]] = {}
 
 M = TypeVar("M", bound=Message)
 
@@ -100,21 +114,41 @@ def restamp(message: M, **changes: Any) -> M:
     """A copy of ``message`` with envelope fields (and ``strategy_id``) replaced.
 
     Skips ``__post_init__``: the payload was validated when ``message`` was built, and only
-    envelope values produced by the runtime (clock ints, id strings) change. About 4x cheaper
-    than ``dataclasses.replace`` on the hot path (strategies' signals, fed data).
+    envelope values produced by the runtime (clock ints, id strings) change. The copier is
+    generated once per class (:func:`~actors.messages.compiled.compile_restamp`): about 2.7x
+    cheaper than a loop over the fields, 10x cheaper than ``dataclasses.replace``.
     """
-    unknown = changes.keys() - _ENVELOPE
-    if unknown:
-        raise TypeError(f"restamp changes only envelope fields, not {sorted(unknown)}")
     cls = type(message)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
-    new = object.__new__(cls)
-    set_ = object.__setattr__
-    for name in names:
-        set_(new, name, changes[name] if name in changes else getattr(message, name))
-    return new
+    copier = _RESTAMP.get(cls)
+    if copier is None:
+        copier = compile_restamp(cls, _ENVELOPE) or _generic_restamp(cls)
+        _RESTAMP[cls] = copier
+    try:
+        result: M = copier(message, **changes)
+    except TypeError:
+        unknown = changes.keys() - _ENVELOPE
+        if unknown:
+            raise TypeError(
+                f"restamp changes only envelope fields, not {sorted(unknown)}"
+            ) from None
+        raise
+    return result
+
+
+def _generic_restamp(cls: type) -> Callable[..., Any]:
+    """The copier for a class whose fields are not all slots."""
+    names = tuple(f.name for f in fields(cls))
+
+    def copy(message: Any, **changes: Any) -> Any:
+        if changes.keys() - _ENVELOPE:
+            raise TypeError("unexpected field")
+        new: Any = object.__new__(cls)
+        for name in names:
+            value = changes[name] if name in changes else getattr(message, name)
+            object.__setattr__(new, name, value)
+        return new
+
+    return copy
 
 
 def _name(obj: object) -> str:
