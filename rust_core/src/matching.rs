@@ -265,6 +265,7 @@ impl MatchingEngine {
     }
 
     /// True when `id` is resting or pending.
+    #[inline]
     pub fn is_live(&self, id: OrderId) -> bool {
         self.book.contains(id) || (!self.stop_index.is_empty() && self.stop_index.contains_key(&id))
     }
@@ -362,20 +363,21 @@ impl MatchingEngine {
                 return Err(MatchError::InvalidPrice(p));
             }
         }
-        if let Some(old) = self.book.order(id) {
+        if let Some(slot) = self.book.slot_of(id) {
+            let old = self.book.order_at(slot);
             let new_price = price.unwrap_or(old.price);
             let crosses = match old.side {
                 Side::Buy => self.book.best_ask().is_some_and(|(a, _)| new_price >= a),
                 Side::Sell => self.book.best_bid().is_some_and(|(b, _)| new_price <= b),
             };
             if !crosses {
-                self.book.modify(id, new_price, qty, ts)?;
+                self.book.modify_at(slot, new_price, qty, ts)?;
                 self.events
                     .push(OrderEvent::simple(EventKind::Modified, id, ts, qty));
                 return Ok(());
             }
             // A crossing modify loses priority and trades as a fresh limit order.
-            self.book.cancel(id)?;
+            self.book.cancel_at(slot);
             self.events
                 .push(OrderEvent::simple(EventKind::Modified, id, ts, qty));
             let tif = tif_from_tag(old.tag);
@@ -549,7 +551,16 @@ impl MatchingEngine {
 
     /// Triggers stops reached by any price printed since the last check (so a stop crossed
     /// mid-sweep triggers even if the sweep ends beyond it), until none is left to trigger.
+    /// Inline so that the common case, nothing printed, costs one test and no call.
+    #[inline]
     fn run_stops(&mut self, ts: TimestampNs) {
+        if self.print_range.is_some() {
+            self.trigger_printed_stops(ts);
+        }
+    }
+
+    #[inline(never)]
+    fn trigger_printed_stops(&mut self, ts: TimestampNs) {
         while let Some((lo, hi)) = self.print_range {
             let buy = self
                 .buy_stops

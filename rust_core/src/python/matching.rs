@@ -20,6 +20,53 @@ type BatchOutput<'py> = (
     Bound<'py, PyArray2<i64>>,
 );
 
+/// Integers per row of the `apply_batch` trade and event arrays.
+const TRADE_WIDTH: usize = 6;
+const EVENT_WIDTH: usize = 7;
+
+fn trade_row(t: &Trade) -> [i64; TRADE_WIDTH] {
+    [
+        t.maker.0 as i64,
+        t.taker.0 as i64,
+        t.price,
+        t.qty as i64,
+        t.aggressor as i64,
+        t.ts,
+    ]
+}
+
+fn event_row(e: &OrderEvent) -> [i64; EVENT_WIDTH] {
+    [
+        e.kind as i64,
+        e.id.0 as i64,
+        e.ts,
+        e.price,
+        e.qty as i64,
+        e.leaves as i64,
+        e.reason as i64,
+    ]
+}
+
+/// Appends one chunk's records as rows of an output after `done` of `total` command rows.
+/// When the output must grow, it grows once to what the rate so far predicts for the whole
+/// batch (plus an eighth): doubling would copy megabytes several times per batch. Rows are
+/// fixed-size arrays so that `extend` writes each one straight into place.
+fn append_rows<T, const W: usize>(
+    out: &mut Vec<[i64; W]>,
+    records: &[T],
+    done: usize,
+    total: usize,
+    row: fn(&T) -> [i64; W],
+) {
+    let needed = out.len() + records.len();
+    if needed > out.capacity() {
+        let predicted = needed.saturating_mul(total) / done.max(1);
+        let target = needed.max(predicted + predicted / 8 + 64);
+        out.reserve_exact(target - out.len());
+    }
+    out.extend(records.iter().map(row));
+}
+
 /// A trade: the resting maker against the incoming taker, at the maker's price.
 #[pyclass(
     name = "Trade",
@@ -310,43 +357,19 @@ impl PyMatchingEngine {
         let (trades, events, errors) = py.detach(|| {
             engine.clear_output();
             let (mut trades, mut events, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+            let total = rows.len() / COLUMNS;
+            let mut done = 0;
             // Chunks keep the engine's buffers small and hot; each chunk's output is appended
             // to the flat result arrays right away.
             const CHUNK_ROWS: usize = 4096;
-            for (c, chunk) in rows.chunks(CHUNK_ROWS * COLUMNS).enumerate() {
-                let base = (c * CHUNK_ROWS) as i64;
+            for chunk in rows.chunks(CHUNK_ROWS * COLUMNS) {
                 for (i, code) in apply_rows(engine, chunk) {
-                    errors.extend_from_slice(&[base + i, code]);
+                    errors.extend_from_slice(&[done as i64 + i, code]);
                 }
-                if c == 0 {
-                    // Size the outputs from the first chunk's rates: growing by doubling would
-                    // copy tens of megabytes on a million-row batch.
-                    let total = rows.len() / COLUMNS;
-                    let scale = |n: usize| n * total / (chunk.len() / COLUMNS).max(1) + 64;
-                    trades.reserve(scale(engine.trades.len()) * 6);
-                    events.reserve(scale(engine.events.len()) * 7);
-                }
-                for t in engine.trades.drain(..) {
-                    trades.extend_from_slice(&[
-                        t.maker.0 as i64,
-                        t.taker.0 as i64,
-                        t.price,
-                        t.qty as i64,
-                        t.aggressor as i64,
-                        t.ts,
-                    ]);
-                }
-                for e in engine.events.drain(..) {
-                    events.extend_from_slice(&[
-                        e.kind as i64,
-                        e.id.0 as i64,
-                        e.ts,
-                        e.price,
-                        e.qty as i64,
-                        e.leaves as i64,
-                        e.reason as i64,
-                    ]);
-                }
+                done += chunk.len() / COLUMNS;
+                append_rows(&mut trades, &engine.trades, done, total, trade_row);
+                append_rows(&mut events, &engine.events, done, total, event_row);
+                engine.clear_output();
             }
             (trades, events, errors)
         });
@@ -357,8 +380,8 @@ impl PyMatchingEngine {
             Ok(PyArray2::from_owned_array(py, arr))
         };
         Ok((
-            to_array(trades, 6)?,
-            to_array(events, 7)?,
+            to_array(trades.into_flattened(), TRADE_WIDTH)?,
+            to_array(events.into_flattened(), EVENT_WIDTH)?,
             to_array(errors, 2)?,
         ))
     }
