@@ -6,6 +6,7 @@ The venue is injected (default :class:`SimulatedVenue`), so backtest and live di
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 from actors.clock import Clock
 from actors.component import Component
@@ -17,6 +18,8 @@ __all__ = ["ExecutionComponent"]
 
 class ExecutionComponent(Component):
     subscriptions = (MarketSnapshot, SubmitOrder, CancelOrder, ModifyOrder)
+    #: prices reach the venue before the next order (live actor host; Component.deferrable)
+    deferrable: ClassVar[tuple[type[Message], ...]] = (MarketSnapshot,)
 
     def __init__(
         self,
