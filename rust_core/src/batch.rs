@@ -7,7 +7,7 @@
 //! prices are ticks and quantities lots; a price of 0 means "none". Each row is applied on its
 //! own: a row that fails changes nothing and is reported with its index and an error code.
 
-use crate::matching::{Command, MatchError, MatchingEngine, OrderRequest};
+use crate::matching::{Command, MatchError, MatchingEngine, OrderRequest, Sink};
 use crate::types::{OrderId, OrderType, Side, TimeInForce};
 
 /// Integers per command row.
@@ -105,11 +105,24 @@ pub fn encode(cmd: &Command) -> [i64; COLUMNS] {
 }
 
 /// Applies every row of a flat row-major buffer; returns (row index, error code) per failure.
+/// Trades and events go to the engine's buffers.
 pub fn apply_rows(engine: &mut MatchingEngine, rows: &[i64]) -> Vec<(i64, i64)> {
+    let mut records = engine.take_records();
+    let errors = apply_rows_to(engine, rows, &mut records);
+    engine.put_records(records);
+    errors
+}
+
+/// [`apply_rows`] writing trades and events to `out` (see [`Sink`]).
+pub fn apply_rows_to<S: Sink>(
+    engine: &mut MatchingEngine,
+    rows: &[i64],
+    out: &mut S,
+) -> Vec<(i64, i64)> {
     let mut errors = Vec::new();
     for (i, row) in rows.chunks_exact(COLUMNS).enumerate() {
         let outcome = match decode(row) {
-            Some(cmd) => engine.apply(&cmd).map_err(|e| error_code(&e)),
+            Some(cmd) => engine.apply_to(&cmd, out).map_err(|e| error_code(&e)),
             None => Err(ERR_MALFORMED),
         };
         if let Err(code) = outcome {

@@ -210,9 +210,68 @@ struct PendingStop {
     seq: u64,
 }
 
-/// The engine: an order book, pending stops, the last trade price and output buffers.
+/// Where the engine writes what happens, as it happens: trades and order events in order.
+///
+/// The engine's own buffers ([`MatchingEngine::trades`] and [`MatchingEngine::events`]) are one
+/// sink; a caller with its own output format (the Python batch API's arrays) is another, so that
+/// records are written once, straight where they are wanted, instead of buffered and converted.
+pub trait Sink {
+    fn trade(&mut self, trade: Trade);
+    fn event(&mut self, event: OrderEvent);
+}
+
+/// Owned trade and event buffers as a [`Sink`]: what a loop over many commands writes to
+/// (see [`crate::batch::apply_rows`]); a local sink keeps its vectors' ends in registers.
+#[derive(Debug, Default, Clone)]
+pub struct Records {
+    pub trades: Vec<Trade>,
+    pub events: Vec<OrderEvent>,
+}
+
+impl Sink for Records {
+    #[inline(always)]
+    fn trade(&mut self, trade: Trade) {
+        self.trades.push(trade);
+    }
+
+    #[inline(always)]
+    fn event(&mut self, event: OrderEvent) {
+        self.events.push(event);
+    }
+}
+
+/// The engine's buffers as a [`Sink`].
+struct Buffers<'a> {
+    trades: &'a mut Vec<Trade>,
+    events: &'a mut Vec<OrderEvent>,
+}
+
+impl Sink for Buffers<'_> {
+    #[inline(always)]
+    fn trade(&mut self, trade: Trade) {
+        self.trades.push(trade);
+    }
+
+    #[inline(always)]
+    fn event(&mut self, event: OrderEvent) {
+        self.events.push(event);
+    }
+}
+
+/// The engine: matching state and output buffers.
 #[derive(Debug, Default, Clone)]
 pub struct MatchingEngine {
+    state: State,
+    /// Trades since the last drain, in execution order.
+    pub trades: Vec<Trade>,
+    /// Order events since the last drain, in order.
+    pub events: Vec<OrderEvent>,
+}
+
+/// The matching state: an order book, pending stops and the last trade price. Its commands
+/// write their records to any [`Sink`].
+#[derive(Debug, Default, Clone)]
+struct State {
     book: OrderBook,
     buy_stops: BTreeMap<(Price, u64), PendingStop>,
     sell_stops: BTreeMap<(Price, u64), PendingStop>,
@@ -222,10 +281,6 @@ pub struct MatchingEngine {
     /// Lowest and highest trade price printed since stops were last checked.
     print_range: Option<(Price, Price)>,
     seq: u64,
-    /// Trades since the last drain, in execution order.
-    pub trades: Vec<Trade>,
-    /// Order events since the last drain, in order.
-    pub events: Vec<OrderEvent>,
 }
 
 impl MatchingEngine {
@@ -238,36 +293,39 @@ impl MatchingEngine {
     /// [`OrderBook::with_capacity`]).
     pub fn with_capacity(orders: usize) -> Self {
         MatchingEngine {
-            book: OrderBook::with_capacity(orders),
+            state: State {
+                book: OrderBook::with_capacity(orders),
+                ..State::default()
+            },
             ..Self::default()
         }
     }
 
     /// The order book (read-only: all changes go through commands).
     pub fn book(&self) -> &OrderBook {
-        &self.book
+        &self.state.book
     }
 
     /// The last trade price, which stops trigger on.
     pub fn last_trade_price(&self) -> Option<Price> {
-        self.last_trade
+        self.state.last_trade
     }
 
     /// Number of stop orders waiting for their trigger.
     pub fn pending_stop_count(&self) -> usize {
-        self.stop_index.len()
+        self.state.stop_index.len()
     }
 
     /// A pending stop order by id.
     pub fn pending_stop(&self, id: OrderId) -> Option<OrderRequest> {
-        let &(side, stop, key) = self.stop_index.get(&id)?;
-        self.stops(side).get(&(stop, key)).map(|p| p.req)
+        let &(side, stop, key) = self.state.stop_index.get(&id)?;
+        self.state.stops(side).get(&(stop, key)).map(|p| p.req)
     }
 
     /// True when `id` is resting or pending.
     #[inline]
     pub fn is_live(&self, id: OrderId) -> bool {
-        self.book.contains(id) || (!self.stop_index.is_empty() && self.stop_index.contains_key(&id))
+        self.state.is_live(id)
     }
 
     /// Removes and returns buffered trades and events.
@@ -284,66 +342,54 @@ impl MatchingEngine {
         self.events.clear();
     }
 
+    /// Takes the engine's buffers out as one owned sink; [`MatchingEngine::put_records`] puts
+    /// them back.
+    pub fn take_records(&mut self) -> Records {
+        Records {
+            trades: std::mem::take(&mut self.trades),
+            events: std::mem::take(&mut self.events),
+        }
+    }
+
+    /// Makes `records` the engine's buffers again (after [`MatchingEngine::take_records`]).
+    pub fn put_records(&mut self, records: Records) {
+        self.trades = records.trades;
+        self.events = records.events;
+    }
+
+    /// The engine's own buffers as the sink of a command.
+    #[inline(always)]
+    fn parts(&mut self) -> (&mut State, Buffers<'_>) {
+        let out = Buffers {
+            trades: &mut self.trades,
+            events: &mut self.events,
+        };
+        (&mut self.state, out)
+    }
+
     /// Applies one command.
     pub fn apply(&mut self, cmd: &Command) -> Result<(), MatchError> {
-        match *cmd {
-            Command::Submit(req) => self.submit(req),
-            Command::Cancel { id, ts } => self.cancel(id, ts),
-            Command::Modify { id, qty, price, ts } => self.modify(id, qty, price, ts),
-            Command::SessionEnd { ts } => {
-                self.session_end(ts);
-                Ok(())
-            }
-        }
+        let (state, mut out) = self.parts();
+        state.apply(cmd, &mut out)
+    }
+
+    /// Applies one command, writing its trades and events to `out` instead of the engine's
+    /// buffers (which stay as they are).
+    #[inline]
+    pub fn apply_to<S: Sink>(&mut self, cmd: &Command, out: &mut S) -> Result<(), MatchError> {
+        self.state.apply(cmd, out)
     }
 
     /// Submits a new order; see the module docs for the rules.
     pub fn submit(&mut self, req: OrderRequest) -> Result<(), MatchError> {
-        validate(&req)?;
-        if self.is_live(req.id) {
-            return Err(MatchError::DuplicateOrderId(req.id));
-        }
-        match req.order_type {
-            OrderType::Limit => {
-                self.execute(req.id, req.side, req.price, req.qty, req.tif, req.ts, false)
-            }
-            OrderType::Market => {
-                self.execute(req.id, req.side, None, req.qty, req.tif, req.ts, false)
-            }
-            OrderType::Stop | OrderType::StopLimit => {
-                let stop = req.stop_price.unwrap_or_default();
-                self.events.push(OrderEvent::simple(
-                    EventKind::Accepted,
-                    req.id,
-                    req.ts,
-                    req.qty,
-                ));
-                if self.stop_reached(req.side, stop) {
-                    self.trigger(req, req.ts);
-                } else {
-                    self.insert_stop(req, stop);
-                }
-            }
-        }
-        self.run_stops(req.ts);
-        Ok(())
+        let (state, mut out) = self.parts();
+        state.submit(req, &mut out)
     }
 
     /// Cancels a resting or pending order.
     pub fn cancel(&mut self, id: OrderId, ts: TimestampNs) -> Result<(), MatchError> {
-        if let Ok(order) = self.book.cancel(id) {
-            self.events.push(OrderEvent {
-                qty: order.qty,
-                ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
-            });
-            return Ok(());
-        }
-        let pending = self.remove_stop(id).ok_or(MatchError::UnknownOrderId(id))?;
-        self.events.push(OrderEvent {
-            qty: pending.req.qty,
-            ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
-        });
-        Ok(())
+        let (state, mut out) = self.parts();
+        state.cancel(id, ts, &mut out)
     }
 
     /// Modifies a resting order (quantity and limit price) or a pending stop (quantity and stop
@@ -354,6 +400,164 @@ impl MatchingEngine {
         qty: Qty,
         price: Option<Price>,
         ts: TimestampNs,
+    ) -> Result<(), MatchError> {
+        let (state, mut out) = self.parts();
+        state.modify(id, qty, price, ts, &mut out)
+    }
+
+    /// Expires every DAY order.
+    pub fn session_end(&mut self, ts: TimestampNs) {
+        let (state, mut out) = self.parts();
+        state.session_end(ts, &mut out);
+    }
+}
+
+impl State {
+    #[inline]
+    fn is_live(&self, id: OrderId) -> bool {
+        self.book.contains(id) || (!self.stop_index.is_empty() && self.stop_index.contains_key(&id))
+    }
+
+    #[inline(always)]
+    fn apply<S: Sink>(&mut self, cmd: &Command, out: &mut S) -> Result<(), MatchError> {
+        match *cmd {
+            Command::Submit(req) => self.submit(req, out),
+            Command::Cancel { id, ts } => self.cancel(id, ts, out),
+            Command::Modify { id, qty, price, ts } => self.modify(id, qty, price, ts, out),
+            Command::SessionEnd { ts } => {
+                self.session_end(ts, out);
+                Ok(())
+            }
+        }
+    }
+
+    /// Submits a new order; see the module docs for the rules.
+    fn submit<S: Sink>(&mut self, req: OrderRequest, out: &mut S) -> Result<(), MatchError> {
+        validate(&req)?;
+        if let Some(price) = self.passive_price(&req) {
+            return self.rest_passive(req, price, out);
+        }
+        if self.is_live(req.id) {
+            return Err(MatchError::DuplicateOrderId(req.id));
+        }
+        match req.order_type {
+            OrderType::Limit => self.execute(
+                req.id, req.side, req.price, req.qty, req.tif, req.ts, false, out,
+            ),
+            OrderType::Market => {
+                self.execute(req.id, req.side, None, req.qty, req.tif, req.ts, false, out)
+            }
+            OrderType::Stop | OrderType::StopLimit => {
+                let stop = req.stop_price.unwrap_or_default();
+                out.event(OrderEvent::simple(
+                    EventKind::Accepted,
+                    req.id,
+                    req.ts,
+                    req.qty,
+                ));
+                if self.stop_reached(req.side, stop) {
+                    self.trigger(req, req.ts, out);
+                } else {
+                    self.insert_stop(req, stop);
+                }
+            }
+        }
+        self.run_stops(req.ts, out);
+        Ok(())
+    }
+
+    /// The limit price of a validated order that will rest without trading: a GTC or DAY limit
+    /// that does not reach the opposite touch. Most orders are of this kind.
+    #[inline]
+    fn passive_price(&self, req: &OrderRequest) -> Option<Price> {
+        if req.order_type != OrderType::Limit
+            || !matches!(req.tif, TimeInForce::Gtc | TimeInForce::Day)
+        {
+            return None;
+        }
+        let price = req.price?;
+        let crosses = match self.book.best_price(req.side.opposite()) {
+            None => false,
+            Some(touch) => match req.side {
+                Side::Buy => price >= touch,
+                Side::Sell => price <= touch,
+            },
+        };
+        (!crosses).then_some(price)
+    }
+
+    /// [`MatchingEngine::submit`] of an order [`MatchingEngine::passive_price`] accepted: the
+    /// same events as matching nothing and resting (ACCEPTED, and CANCELED if the level's total
+    /// would overflow), with one index probe for the duplicate check and the insertion. Nothing
+    /// prints, so no stop can trigger.
+    #[inline]
+    fn rest_passive<S: Sink>(
+        &mut self,
+        req: OrderRequest,
+        price: Price,
+        out: &mut S,
+    ) -> Result<(), MatchError> {
+        if !self.stop_index.is_empty() && self.stop_index.contains_key(&req.id) {
+            return Err(MatchError::DuplicateOrderId(req.id));
+        }
+        let order = RestingOrder {
+            id: req.id,
+            side: req.side,
+            price,
+            qty: req.qty,
+            ts: req.ts,
+            tag: req.tif as u8,
+        };
+        let rested = self.book.add_unique(order);
+        if let Err(BookError::DuplicateOrderId(id)) = rested {
+            return Err(MatchError::DuplicateOrderId(id));
+        }
+        out.event(OrderEvent::simple(
+            EventKind::Accepted,
+            req.id,
+            req.ts,
+            req.qty,
+        ));
+        if rested.is_err() {
+            out.event(OrderEvent {
+                qty: req.qty,
+                ..OrderEvent::simple(EventKind::Canceled, req.id, req.ts, 0)
+            });
+        }
+        Ok(())
+    }
+
+    /// Cancels a resting or pending order.
+    fn cancel<S: Sink>(
+        &mut self,
+        id: OrderId,
+        ts: TimestampNs,
+        out: &mut S,
+    ) -> Result<(), MatchError> {
+        if let Some(qty) = self.book.withdraw(id) {
+            out.event(OrderEvent {
+                qty,
+                ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
+            });
+            return Ok(());
+        }
+        let pending = self.remove_stop(id).ok_or(MatchError::UnknownOrderId(id))?;
+        out.event(OrderEvent {
+            qty: pending.req.qty,
+            ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
+        });
+        Ok(())
+    }
+
+    /// Modifies a resting order (quantity and limit price) or a pending stop (quantity and stop
+    /// price). `qty` is the new working quantity.
+    fn modify<S: Sink>(
+        &mut self,
+        id: OrderId,
+        qty: Qty,
+        price: Option<Price>,
+        ts: TimestampNs,
+        out: &mut S,
     ) -> Result<(), MatchError> {
         if qty == 0 {
             return Err(MatchError::InvalidQuantity(qty));
@@ -372,17 +576,15 @@ impl MatchingEngine {
             };
             if !crosses {
                 self.book.modify_at(slot, new_price, qty, ts)?;
-                self.events
-                    .push(OrderEvent::simple(EventKind::Modified, id, ts, qty));
+                out.event(OrderEvent::simple(EventKind::Modified, id, ts, qty));
                 return Ok(());
             }
             // A crossing modify loses priority and trades as a fresh limit order.
             self.book.cancel_at(slot);
-            self.events
-                .push(OrderEvent::simple(EventKind::Modified, id, ts, qty));
+            out.event(OrderEvent::simple(EventKind::Modified, id, ts, qty));
             let tif = tif_from_tag(old.tag);
-            self.execute(id, old.side, Some(new_price), qty, tif, ts, true);
-            self.run_stops(ts);
+            self.execute(id, old.side, Some(new_price), qty, tif, ts, true, out);
+            self.run_stops(ts, out);
             return Ok(());
         }
         let pending = self.remove_stop(id).ok_or(MatchError::UnknownOrderId(id))?;
@@ -393,11 +595,10 @@ impl MatchingEngine {
             ts,
             ..pending.req
         };
-        self.events
-            .push(OrderEvent::simple(EventKind::Modified, id, ts, qty));
+        out.event(OrderEvent::simple(EventKind::Modified, id, ts, qty));
         if self.stop_reached(req.side, stop) {
-            self.trigger(req, ts);
-            self.run_stops(ts);
+            self.trigger(req, ts, out);
+            self.run_stops(ts, out);
         } else {
             self.insert_stop(req, stop);
         }
@@ -405,7 +606,7 @@ impl MatchingEngine {
     }
 
     /// Expires every DAY order.
-    pub fn session_end(&mut self, ts: TimestampNs) {
+    fn session_end<S: Sink>(&mut self, ts: TimestampNs, out: &mut S) {
         let day = TimeInForce::Day as u8;
         let expiring: Vec<RestingOrder> = self
             .book
@@ -415,7 +616,7 @@ impl MatchingEngine {
             .collect();
         for order in expiring {
             if self.book.cancel(order.id).is_ok() {
-                self.events.push(OrderEvent {
+                out.event(OrderEvent {
                     qty: order.qty,
                     ..OrderEvent::simple(EventKind::Expired, order.id, ts, 0)
                 });
@@ -431,7 +632,7 @@ impl MatchingEngine {
         stops.sort_by_key(|p| p.seq);
         for p in stops {
             self.remove_stop(p.req.id);
-            self.events.push(OrderEvent {
+            out.event(OrderEvent {
                 qty: p.req.qty,
                 ..OrderEvent::simple(EventKind::Expired, p.req.id, ts, 0)
             });
@@ -440,7 +641,7 @@ impl MatchingEngine {
 
     /// Matches an incoming (or triggered) order and rests or cancels what is left.
     #[allow(clippy::too_many_arguments)]
-    fn execute(
+    fn execute<S: Sink>(
         &mut self,
         id: OrderId,
         side: Side,
@@ -449,16 +650,17 @@ impl MatchingEngine {
         tif: TimeInForce,
         ts: TimestampNs,
         already_accepted: bool,
+        out: &mut S,
     ) {
         let resting_side = side.opposite();
-        let refuse = |me: &mut Self, reason: RejectReason| {
+        let refuse = |out: &mut S, reason: RejectReason| {
             if already_accepted {
-                me.events.push(OrderEvent {
+                out.event(OrderEvent {
                     qty,
                     ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
                 });
             } else {
-                me.events.push(OrderEvent {
+                out.event(OrderEvent {
                     qty,
                     reason,
                     ..OrderEvent::simple(EventKind::Rejected, id, ts, 0)
@@ -466,19 +668,16 @@ impl MatchingEngine {
             }
         };
         if tif == TimeInForce::Fok && self.book.available(resting_side, limit, qty) < qty {
-            refuse(self, RejectReason::FokCannotFill);
+            refuse(out, RejectReason::FokCannotFill);
             return;
         }
         if limit.is_none() && self.book.best_price(resting_side).is_none() {
-            refuse(self, RejectReason::NoLiquidity);
+            refuse(out, RejectReason::NoLiquidity);
             return;
         }
         if !already_accepted {
-            self.events
-                .push(OrderEvent::simple(EventKind::Accepted, id, ts, qty));
+            out.event(OrderEvent::simple(EventKind::Accepted, id, ts, qty));
         }
-        let trades = &mut self.trades;
-        let events = &mut self.events;
         let mut taker_leaves = qty;
         let mut first = None;
         let mut last = None;
@@ -486,7 +685,7 @@ impl MatchingEngine {
             taker_leaves -= f.qty;
             first.get_or_insert(f.price);
             last = Some(f.price);
-            trades.push(Trade {
+            out.trade(Trade {
                 maker: f.maker,
                 taker: id,
                 price: f.price,
@@ -494,8 +693,8 @@ impl MatchingEngine {
                 aggressor: side,
                 ts,
             });
-            events.push(fill_event(f.maker, ts, f.price, f.qty, f.maker_leaves));
-            events.push(fill_event(id, ts, f.price, f.qty, taker_leaves));
+            out.event(fill_event(f.maker, ts, f.price, f.qty, f.maker_leaves));
+            out.event(fill_event(id, ts, f.price, f.qty, taker_leaves));
         });
         if let (Some(first), Some(last)) = (first, last) {
             self.last_trade = Some(last);
@@ -522,21 +721,21 @@ impl MatchingEngine {
             // Cannot fail: the id is not live, qty > 0, price validated, and a single order
             // cannot overflow a level whose total already fits... unless it would; then cancel.
             if self.book.add_new(order).is_err() {
-                self.events.push(OrderEvent {
+                out.event(OrderEvent {
                     qty: leaves,
                     ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
                 });
             }
         } else {
-            self.events.push(OrderEvent {
+            out.event(OrderEvent {
                 qty: leaves,
                 ..OrderEvent::simple(EventKind::Canceled, id, ts, 0)
             });
         }
     }
 
-    fn trigger(&mut self, req: OrderRequest, ts: TimestampNs) {
-        self.events.push(OrderEvent::simple(
+    fn trigger<S: Sink>(&mut self, req: OrderRequest, ts: TimestampNs, out: &mut S) {
+        out.event(OrderEvent::simple(
             EventKind::Triggered,
             req.id,
             ts,
@@ -546,21 +745,21 @@ impl MatchingEngine {
             OrderType::StopLimit => req.price,
             _ => None,
         };
-        self.execute(req.id, req.side, limit, req.qty, req.tif, ts, true);
+        self.execute(req.id, req.side, limit, req.qty, req.tif, ts, true, out);
     }
 
     /// Triggers stops reached by any price printed since the last check (so a stop crossed
     /// mid-sweep triggers even if the sweep ends beyond it), until none is left to trigger.
     /// Inline so that the common case, nothing printed, costs one test and no call.
     #[inline]
-    fn run_stops(&mut self, ts: TimestampNs) {
+    fn run_stops<S: Sink>(&mut self, ts: TimestampNs, out: &mut S) {
         if self.print_range.is_some() {
-            self.trigger_printed_stops(ts);
+            self.trigger_printed_stops(ts, out);
         }
     }
 
     #[inline(never)]
-    fn trigger_printed_stops(&mut self, ts: TimestampNs) {
+    fn trigger_printed_stops<S: Sink>(&mut self, ts: TimestampNs, out: &mut S) {
         while let Some((lo, hi)) = self.print_range {
             let buy = self
                 .buy_stops
@@ -574,7 +773,7 @@ impl MatchingEngine {
                 .map(|(_, p)| p.req.id);
             let Some(id) = buy.or(sell) else { break };
             if let Some(p) = self.remove_stop(id) {
-                self.trigger(p.req, ts);
+                self.trigger(p.req, ts, out);
             }
         }
         self.print_range = None;

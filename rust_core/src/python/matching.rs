@@ -9,8 +9,8 @@ use super::book::{depth_list, resting, PyRestingOrder};
 use super::convert::Grid;
 use super::enums::{PyEventKind, PySide};
 use super::errors::match_err;
-use crate::batch::{apply_rows, COLUMNS};
-use crate::matching::{MatchingEngine, OrderEvent, OrderRequest, RejectReason, Trade};
+use crate::batch::{apply_rows_to, COLUMNS};
+use crate::matching::{MatchingEngine, OrderEvent, OrderRequest, RejectReason, Sink, Trade};
 use crate::types::{OrderId, OrderType, Side, TimeInForce, TimestampNs};
 
 /// (trades, events, errors) arrays returned by `apply_batch`.
@@ -47,24 +47,49 @@ fn event_row(e: &OrderEvent) -> [i64; EVENT_WIDTH] {
     ]
 }
 
-/// Appends one chunk's records as rows of an output after `done` of `total` command rows.
-/// When the output must grow, it grows once to what the rate so far predicts for the whole
-/// batch (plus an eighth): doubling would copy megabytes several times per batch. Rows are
-/// fixed-size arrays so that `extend` writes each one straight into place.
-fn append_rows<T, const W: usize>(
-    out: &mut Vec<[i64; W]>,
-    records: &[T],
-    done: usize,
-    total: usize,
-    row: fn(&T) -> [i64; W],
-) {
-    let needed = out.len() + records.len();
-    if needed > out.capacity() {
-        let predicted = needed.saturating_mul(total) / done.max(1);
-        let target = needed.max(predicted + predicted / 8 + 64);
-        out.reserve_exact(target - out.len());
+/// `apply_batch`'s output arrays as the engine's [`Sink`]: each trade and event is written
+/// once, as its row, straight into the array that is returned (no intermediate records to
+/// buffer and convert afterwards).
+#[derive(Debug, Default)]
+struct RowSink {
+    trades: Vec<[i64; TRADE_WIDTH]>,
+    events: Vec<[i64; EVENT_WIDTH]>,
+}
+
+impl Sink for RowSink {
+    #[inline(always)]
+    fn trade(&mut self, trade: Trade) {
+        self.trades.push(trade_row(&trade));
     }
-    out.extend(records.iter().map(row));
+
+    #[inline(always)]
+    fn event(&mut self, event: OrderEvent) {
+        self.events.push(event_row(&event));
+    }
+}
+
+impl RowSink {
+    /// Called before each chunk of `chunk` command rows, after `done` of `total`: makes room
+    /// for the chunk (twice the rate so far; a guess for the first) so that the arrays do not
+    /// double, and so copy, in the middle of it; when they must grow, they grow once to what
+    /// the rate so far predicts for the whole batch, plus an eighth.
+    fn reserve_ahead(&mut self, done: usize, chunk: usize, total: usize) {
+        fn grow<T>(out: &mut Vec<T>, done: usize, chunk: usize, total: usize, first: usize) {
+            let (ahead, predicted) = match done {
+                0 => (first, first),
+                _ => {
+                    let per_row = out.len() as f64 / done as f64;
+                    let ahead = (per_row * 2.0 * chunk as f64) as usize + 64;
+                    (ahead, (per_row * 1.125 * total as f64) as usize + ahead)
+                }
+            };
+            if out.capacity() - out.len() < ahead {
+                out.reserve_exact(predicted.max(out.len() + ahead) - out.len());
+            }
+        }
+        grow(&mut self.trades, done, chunk, total, chunk / 2);
+        grow(&mut self.events, done, chunk, total, chunk * 2);
+    }
 }
 
 /// A trade: the resting maker against the incoming taker, at the maker's price.
@@ -354,24 +379,22 @@ impl PyMatchingEngine {
             }
         };
         let engine = &mut self.engine;
-        let (trades, events, errors) = py.detach(|| {
+        let (RowSink { trades, events }, errors) = py.detach(|| {
             engine.clear_output();
-            let (mut trades, mut events, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+            let mut out = RowSink::default();
+            let mut errors = Vec::new();
             let total = rows.len() / COLUMNS;
             let mut done = 0;
-            // Chunks keep the engine's buffers small and hot; each chunk's output is appended
-            // to the flat result arrays right away.
+            // Chunks only pace the output reservation: rows are written straight to `out`.
             const CHUNK_ROWS: usize = 4096;
             for chunk in rows.chunks(CHUNK_ROWS * COLUMNS) {
-                for (i, code) in apply_rows(engine, chunk) {
+                out.reserve_ahead(done, chunk.len() / COLUMNS, total);
+                for (i, code) in apply_rows_to(engine, chunk, &mut out) {
                     errors.extend_from_slice(&[done as i64 + i, code]);
                 }
                 done += chunk.len() / COLUMNS;
-                append_rows(&mut trades, &engine.trades, done, total, trade_row);
-                append_rows(&mut events, &engine.events, done, total, event_row);
-                engine.clear_output();
             }
-            (trades, events, errors)
+            (out, errors)
         });
         let to_array = |v: Vec<i64>, width: usize| -> PyResult<Bound<'py, PyArray2<i64>>> {
             let rows = v.len() / width;
