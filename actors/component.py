@@ -37,12 +37,6 @@ class Component:
     """
 
     subscriptions: ClassVar[tuple[type[Message], ...]] = ()
-    #: Subscribed types that may wait (the live actor host only): instead of waking this
-    #: component once per message, they queue up and are handled in a batch -- before its next
-    #: other message, when it is asked something, or when the host goes idle -- so no message
-    #: overtakes one deferred before it, and a tick's critical path is not interleaved with
-    #: work that can follow it (marks, stop checks). Other hosts deliver them like any other.
-    deferrable: ClassVar[tuple[type[Message], ...]] = ()
     #: Message types replayed to rebuild state after a supervised restart (None: all handled).
     journal_types: ClassVar[tuple[type[Message], ...] | None] = None
     _dispatch_cache: ClassVar[dict[type, Handler | None]]

@@ -66,9 +66,7 @@ class Runtime:
         self._kinds = {s.name: s.kind for s in config.components}
         cells = [ComponentCell(s.name, self._factory(s), s.supervision) for s in config.components]
         self.routes = RoutingTable(
-            ((c.name, type(c.component).subscriptions) for c in cells),
-            config.taps,
-            {c.name: type(c.component).deferrable for c in cells},
+            ((c.name, type(c.component).subscriptions) for c in cells), config.taps
         )
         self.order = start_order(config.components, config.taps)
         self.host: DeterministicHost | PykkaHost

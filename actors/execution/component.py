@@ -6,7 +6,6 @@ The venue is injected (default :class:`SimulatedVenue`), so backtest and live di
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar
 
 from actors.clock import Clock
 from actors.component import Component
@@ -18,8 +17,6 @@ __all__ = ["ExecutionComponent"]
 
 class ExecutionComponent(Component):
     subscriptions = (MarketSnapshot, SubmitOrder, CancelOrder, ModifyOrder)
-    #: prices reach the venue before the next order (live actor host; Component.deferrable)
-    deferrable: ClassVar[tuple[type[Message], ...]] = (MarketSnapshot,)
 
     def __init__(
         self,

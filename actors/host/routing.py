@@ -18,7 +18,6 @@ class RoutingTable:
         self,
         subscriptions: Iterable[tuple[str, Iterable[type[Message]]]],
         taps: Iterable[str] = (),
-        deferrable: Mapping[str, Iterable[type[Message]]] | None = None,
     ) -> None:
         table: dict[type[Message], list[str]] = {}
         order: list[str] = []
@@ -33,21 +32,10 @@ class RoutingTable:
         self._table: dict[type[Message], tuple[str, ...]] = {
             t: tuple(n for n in names if n not in self.taps) for t, names in table.items()
         }
-        self.deferrable: dict[str, frozenset[type[Message]]] = {
-            name: frozenset(types)
-            for name, types in (deferrable or {}).items()
-            if name not in self.taps and frozenset(types)
-        }
 
     def targets(self, message_type: type) -> tuple[str, ...]:
         """Non-tap subscribers of ``message_type``, in component order."""
         return self._table.get(message_type, ())
-
-    def split(self, message_type: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """:meth:`targets` split into (told at once, deferred) for the live actor host."""
-        names = self.targets(message_type)
-        deferred = tuple(n for n in names if message_type in self.deferrable.get(n, ()))
-        return tuple(n for n in names if n not in deferred), deferred
 
     def as_mapping(self) -> Mapping[type[Message], tuple[str, ...]]:
         return dict(self._table)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from actors.clock import Clock
 from actors.component import Component
@@ -38,8 +38,6 @@ _TOL = 1e-6
 
 class PortfolioComponent(Component):
     subscriptions = (MarketSnapshot, OrderFilled, OrderPartiallyFilled)
-    #: marks can follow the tick (live actor host; see Component.deferrable)
-    deferrable: ClassVar[tuple[type[Message], ...]] = (MarketSnapshot,)
 
     def __init__(self, name: str, clock: Clock, initial_cash: float = 100_000.0) -> None:
         super().__init__(name, clock)

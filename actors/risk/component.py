@@ -42,7 +42,7 @@ first portfolio state arrives (default 0: nothing can be sized by equity before 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from actors.clock import Clock
 from actors.component import Component
@@ -97,10 +97,6 @@ class RiskComponent(Component):
         OrderCanceled,
         OrderExpired,
     )
-    #: stop checks and sizing prices can wait until the next signal or the end of the tick
-    #: (live actor host; see Component.deferrable): a signal always sees the prices sent
-    #: before it
-    deferrable: ClassVar[tuple[type[Message], ...]] = (MarketSnapshot,)
 
     def __init__(
         self,
