@@ -492,6 +492,9 @@ class AlpacaTradingGateway:
         # notional we book adds up to the broker's.
         broker_notional = _f(raw.get("filled_avg_price")) * broker_cum
         price = (broker_notional - (tracked.notional - tracked.base_notional)) / qty
+        # the difference of two products carries float noise (97.10000000000001): prices are
+        # quoted to at most 4 decimals, so 6 keeps every real digit and drops the noise
+        price = round(price, 6)
         ts = _ts_ns(raw.get("filled_at") or raw.get("updated_at"))
         trade_id = f"rest-{raw['id']}-{broker_cum:g}"
         return [self._fill_message(tracked, price, qty, trade_id, ts, stamper)]

@@ -382,3 +382,24 @@ def test_a_refused_replace_is_a_rejection_and_the_order_keeps_working(
     assert lookup.params == {"client_order_id": "run1-s-1.r1"}
     assert [o["status"] for o in sandbox.orders()] == ["new"]
     assert harness.gateway.working_orders == 1
+
+
+def test_a_fill_found_by_rest_is_priced_without_float_noise(
+    sandbox: AlpacaSandbox, harness: Harness
+) -> None:
+    """4 fill at 97.00 (seen on the stream), 6 more at 97.10 (missed): the REST view has only
+    the average (97.06 over 10), so the missed part is priced from the notionals -- 97.1, not
+    97.10000000000001."""
+    sandbox.set_partial_fills(True)
+    sandbox.publish(_quote(ask=97.0, ask_size=4))
+    harness.send(harness.order(10, order_type=OrderType.LIMIT, price=97.25))
+    sandbox.publish(_quote(ask=97.1, ask_size=50, dt=1))
+    first_fill = next(u for u in sandbox.trade_updates_sent if u["event"] == "partial_fill")
+    harness.gateway.ingest(first_fill)
+    (part,) = [m for m in harness.drain() if isinstance(m, OrderPartiallyFilled)]
+    assert (part.quantity, part.price) == (4, 97.0)
+    (order,) = sandbox.orders()
+    assert (order["filled_qty"], float(order["filled_avg_price"])) == ("10", pytest.approx(97.06))
+    harness.gateway.request_refresh()
+    (rest,) = [m for m in harness.drain() if isinstance(m, OrderFilled)]
+    assert (rest.quantity, rest.price) == (6, 97.1)
