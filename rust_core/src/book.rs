@@ -57,6 +57,9 @@ struct IdIndex {
     /// Power-of-two length (or empty); an entry whose `slot` is [`NIL`] is free.
     entries: Vec<IdEntry>,
     len: usize,
+    /// The most entries the table may hold (its load limit), kept with the table so that the
+    /// check before each insertion is one comparison.
+    max_len: usize,
     /// `64 - log2(entries.len())`: the hash keeps the top bits of the product.
     shift: u32,
 }
@@ -103,13 +106,11 @@ impl IdIndex {
     /// The table position holding `key`, if any.
     #[inline(always)]
     fn position(&self, key: OrderId) -> Option<usize> {
-        if self.len == 0 {
-            return None;
-        }
-        let mask = self.entries.len() - 1;
+        // An empty (unallocated) table fails the bounds check of the first read: no extra test.
+        let mask = self.entries.len().wrapping_sub(1);
         let mut i = self.home(key.0);
         loop {
-            let e = self.entries[i & mask];
+            let e = *self.entries.get(i & mask)?;
             if e.slot == NIL {
                 return None;
             }
@@ -136,7 +137,7 @@ impl IdIndex {
     /// until the next change to the index.
     #[inline(always)]
     fn vacancy(&mut self, key: OrderId) -> Option<usize> {
-        if (self.len + 1) * 8 > self.entries.len() * Self::MAX_LOAD_EIGHTHS {
+        if self.len >= self.max_len {
             self.rebuild(Self::capacity_for(self.len + 1).max(self.entries.len() * 2));
         }
         let mask = self.entries.len() - 1;
@@ -165,7 +166,7 @@ impl IdIndex {
     #[inline]
     fn insert(&mut self, key: OrderId, slot: u32) {
         debug_assert!(!self.contains(key) && slot != NIL);
-        if (self.len + 1) * 8 > self.entries.len() * Self::MAX_LOAD_EIGHTHS {
+        if self.len >= self.max_len {
             self.rebuild(Self::capacity_for(self.len + 1).max(self.entries.len() * 2));
         }
         let mask = self.entries.len() - 1;
@@ -211,6 +212,7 @@ impl IdIndex {
     fn rebuild(&mut self, capacity: usize) {
         let old = std::mem::replace(&mut self.entries, vec![FREE; capacity]);
         self.shift = 64 - capacity.trailing_zeros();
+        self.max_len = capacity * Self::MAX_LOAD_EIGHTHS / 8;
         self.len = 0;
         for e in old.into_iter().filter(|e| e.slot != NIL) {
             self.insert(OrderId(e.key), e.slot);
@@ -630,7 +632,7 @@ impl OrderBook {
     /// Rests an order (quantity and price already validated) unless its id already rests. One
     /// index probe checks the id and finds its entry's place, where [`OrderBook::contains`]
     /// then [`OrderBook::add_new`] would probe twice: this is the path of every passive order.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add_unique(&mut self, order: RestingOrder) -> Result<(), BookError> {
         let Some(entry) = self.index.vacancy(order.id) else {
             return Err(BookError::DuplicateOrderId(order.id));
@@ -687,7 +689,7 @@ impl OrderBook {
 
     /// [`OrderBook::cancel`] for the matching engine, which reports only the quantity removed:
     /// the order's price and timestamp are not gathered (one cache line fewer per cancel).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn withdraw(&mut self, id: OrderId) -> Option<Qty> {
         let slot = self.index.remove(id)?;
         let qty = self.nodes[slot as usize].qty;
@@ -696,17 +698,12 @@ impl OrderBook {
     }
 
     /// Where resting order `id` lives, for callers that read and then change it: one index
-    /// probe serves [`OrderBook::order_at`], [`OrderBook::modify_at`] and
-    /// [`OrderBook::cancel_at`]. Valid until the next change to the book.
+    /// probe serves [`OrderBook::placement_at`], [`OrderBook::modify_at`],
+    /// [`OrderBook::reduce_at`] and [`OrderBook::cancel_at`]. Valid until the next change to
+    /// the book.
     #[inline]
     pub(crate) fn slot_of(&self, id: OrderId) -> Option<Slot> {
         self.index.get(id).map(Slot)
-    }
-
-    /// The order at a slot from [`OrderBook::slot_of`].
-    #[inline]
-    pub(crate) fn order_at(&self, slot: Slot) -> RestingOrder {
-        self.resting(slot.0)
     }
 
     /// The whole order at a node slot, assembled from the node, its level and its timestamp.
@@ -731,22 +728,55 @@ impl OrderBook {
         order
     }
 
+    /// Side, price and quantity of the order at a slot from [`OrderBook::slot_of`]: what a
+    /// replay checks before it reduces an order and the engine before it modifies one, without
+    /// the timestamp that [`OrderBook::order`] also fetches from its separate array.
+    #[inline]
+    pub(crate) fn placement_at(&self, slot: Slot) -> (Side, Price, Qty) {
+        let node = &self.nodes[slot.0 as usize];
+        (node.side, self.levels[node.level as usize].price, node.qty)
+    }
+
     /// Reduces a resting order by `by` lots, keeping its queue position (a partial cancel or an
     /// execution reported from outside). Returns the quantity left; at 0 the order leaves the book.
     pub fn reduce(&mut self, id: OrderId, by: Qty) -> Result<Qty, BookError> {
         if by == 0 {
             return Err(BookError::InvalidQuantity(by));
         }
-        let slot = self.index.get(id).ok_or(BookError::UnknownOrderId(id))?;
+        let slot = self.slot_of(id).ok_or(BookError::UnknownOrderId(id))?;
+        Ok(self.reduce_at(slot, by))
+    }
+
+    /// [`OrderBook::reduce`] of the order at a slot from [`OrderBook::slot_of`], with `by` > 0:
+    /// a caller that has just looked the order up saves the second index probe.
+    pub(crate) fn reduce_at(&mut self, slot: Slot, by: Qty) -> Qty {
+        debug_assert!(by > 0);
+        let slot = slot.0;
         let node = self.nodes[slot as usize];
         if by >= node.qty {
-            self.index.remove(id);
+            self.index.remove(node.id);
             self.remove_slot(slot);
-            return Ok(0);
+            return 0;
         }
         self.nodes[slot as usize].qty -= by;
         self.levels[node.level as usize].qty -= by;
-        Ok(node.qty - by)
+        node.qty - by
+    }
+
+    /// Removes every order at `price` on `side`, front of the queue first (the order and the
+    /// freed slots of cancelling them one by one), and returns how many. For a replay dropping
+    /// a level it no longer tracks: no list of whole orders is built only to cancel them.
+    pub fn remove_level(&mut self, side: Side, price: Price) -> usize {
+        let Some(l) = self.side_map(side).get(price) else {
+            return 0;
+        };
+        let count = self.levels[l as usize].count as usize;
+        for _ in 0..count {
+            let head = self.levels[l as usize].head;
+            self.index.remove(self.nodes[head as usize].id);
+            self.remove_slot(head);
+        }
+        count
     }
 
     /// Changes an order's price and/or quantity. Same price and a smaller quantity keeps queue
@@ -772,7 +802,8 @@ impl OrderBook {
     /// [`OrderBook::modify`] of the order at a slot from [`OrderBook::slot_of`], with
     /// `new_price` and `new_qty` already validated (> 0). A re-priced order keeps its node and
     /// index entry and is only relinked: no hash probes, and the same slots as a cancel and
-    /// re-add would use.
+    /// re-add would use. Inlined into the engine's modify, one of its hottest commands.
+    #[inline(always)]
     pub(crate) fn modify_at(
         &mut self,
         slot: Slot,
@@ -1101,6 +1132,50 @@ mod tests {
 
     fn ids(orders: &[RestingOrder]) -> Vec<u64> {
         orders.iter().map(|o| o.id.0).collect()
+    }
+
+    #[test]
+    fn remove_level_matches_cancelling_its_orders_one_by_one() {
+        let mut a = OrderBook::new();
+        for (id, price) in [(1, 100), (2, 101), (3, 100), (4, 99), (5, 100)] {
+            a.add(order(id, Side::Buy, price, id)).unwrap();
+        }
+        let mut b = a.clone();
+        assert_eq!(a.remove_level(Side::Buy, 100), 3);
+        assert_eq!(a.remove_level(Side::Buy, 100), 0);
+        for o in b.level_orders(Side::Buy, 100) {
+            b.cancel(o.id).unwrap();
+        }
+        a.check_integrity().unwrap();
+        assert_eq!(a.orders(), b.orders());
+        // The same slots were freed in the same order: later adds land alike.
+        for book in [&mut a, &mut b] {
+            book.add(order(6, Side::Buy, 98, 1)).unwrap();
+            book.add(order(7, Side::Buy, 100, 1)).unwrap();
+        }
+        assert_eq!(a.slot_of(OrderId(6)), b.slot_of(OrderId(6)));
+        assert_eq!(a.slot_of(OrderId(7)), b.slot_of(OrderId(7)));
+    }
+
+    #[test]
+    fn reduce_at_is_reduce_after_one_lookup() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Sell, 105, 5)).unwrap();
+        book.add(order(2, Side::Sell, 105, 2)).unwrap();
+        let slot = book.slot_of(OrderId(1)).unwrap();
+        assert_eq!(book.placement_at(slot), (Side::Sell, 105, 5));
+        assert_eq!(book.reduce_at(slot, 3), 2);
+        assert_eq!(book.best_ask(), Some((105, 4)));
+        let slot = book.slot_of(OrderId(2)).unwrap();
+        assert_eq!(book.reduce_at(slot, 9), 0);
+        assert!(!book.contains(OrderId(2)));
+        assert_eq!(
+            book.reduce(OrderId(1), 0),
+            Err(BookError::InvalidQuantity(0))
+        );
+        assert_eq!(book.reduce(OrderId(1), 2), Ok(0));
+        assert!(book.is_empty());
+        book.check_integrity().unwrap();
     }
 
     #[test]

@@ -366,18 +366,20 @@ impl Replay {
                 }
             }
             2..=4 => {
-                let known = self
-                    .book
-                    .order(id)
-                    .filter(|o| o.side == m.side && o.price == m.price);
+                // One index probe, and only the fields checked (not the whole order).
+                let known = self.book.slot_of(id).filter(|&slot| {
+                    let (side, price, _) = self.book.placement_at(slot);
+                    side == m.side && price == m.price
+                });
                 match known {
-                    Some(o) => {
-                        let by = if m.kind == 3 { o.qty } else { m.size };
-                        if by > o.qty || (m.kind == 3 && m.size != o.qty) {
+                    Some(slot) => {
+                        let (_, _, qty) = self.book.placement_at(slot);
+                        let by = if m.kind == 3 { qty } else { m.size };
+                        if by > qty || (m.kind == 3 && m.size != qty) {
                             self.stats.anomalies += 1;
                         }
-                        if by > 0 && self.book.reduce(id, by).is_err() {
-                            self.stats.anomalies += 1;
+                        if by > 0 {
+                            self.book.reduce_at(slot, by);
                         }
                     }
                     None => {
@@ -396,12 +398,13 @@ impl Replay {
             return;
         }
         let id = Self::anon_id(side, price);
-        match self.book.order(id) {
-            Some(o) => {
-                if size > o.qty {
+        match self.book.slot_of(id) {
+            Some(slot) => {
+                let (_, _, qty) = self.book.placement_at(slot);
+                if size > qty {
                     self.stats.anomalies += 1;
                 }
-                let _ = self.book.reduce(id, size.min(o.qty));
+                self.book.reduce_at(slot, size.min(qty));
             }
             // The price is beyond the kept window: the file will reveal it if it matters.
             None => {
@@ -420,9 +423,7 @@ impl Replay {
             let Some(price) = self.book.worst_price(side) else {
                 break;
             };
-            for o in self.book.level_orders(side, price) {
-                let _ = self.book.cancel(o.id);
-            }
+            self.book.remove_level(side, price);
         }
     }
 
@@ -452,10 +453,8 @@ impl Replay {
             (Side::Buy, bids_ok, rows.bids(row_index)),
         ] {
             if !ok {
-                for o in self.book.depth(side, usize::MAX) {
-                    for order in self.book.level_orders(side, o.price) {
-                        let _ = self.book.cancel(order.id);
-                    }
+                for level in self.book.depth(side, usize::MAX) {
+                    self.book.remove_level(side, level.price);
                 }
                 self.seed_side(side, want);
             }

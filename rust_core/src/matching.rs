@@ -380,6 +380,42 @@ impl MatchingEngine {
         self.state.apply(cmd, out)
     }
 
+    /// [`MatchingEngine::submit`] writing to `out`, like [`MatchingEngine::apply_to`]: for
+    /// a caller that has decoded the command kind already (the batch row loop).
+    #[inline(always)]
+    pub fn submit_to<S: Sink>(&mut self, req: OrderRequest, out: &mut S) -> Result<(), MatchError> {
+        self.state.submit(req, out)
+    }
+
+    /// [`MatchingEngine::cancel`] writing to `out` (see [`MatchingEngine::submit_to`]).
+    #[inline(always)]
+    pub fn cancel_to<S: Sink>(
+        &mut self,
+        id: OrderId,
+        ts: TimestampNs,
+        out: &mut S,
+    ) -> Result<(), MatchError> {
+        self.state.cancel(id, ts, out)
+    }
+
+    /// [`MatchingEngine::modify`] writing to `out` (see [`MatchingEngine::submit_to`]).
+    #[inline(always)]
+    pub fn modify_to<S: Sink>(
+        &mut self,
+        id: OrderId,
+        qty: Qty,
+        price: Option<Price>,
+        ts: TimestampNs,
+        out: &mut S,
+    ) -> Result<(), MatchError> {
+        self.state.modify(id, qty, price, ts, out)
+    }
+
+    /// [`MatchingEngine::session_end`] writing to `out` (see [`MatchingEngine::submit_to`]).
+    pub fn session_end_to<S: Sink>(&mut self, ts: TimestampNs, out: &mut S) {
+        self.state.session_end(ts, out);
+    }
+
     /// Submits a new order; see the module docs for the rules.
     pub fn submit(&mut self, req: OrderRequest) -> Result<(), MatchError> {
         let (state, mut out) = self.parts();
@@ -433,10 +469,11 @@ impl State {
 
     /// Submits a new order; see the module docs for the rules.
     fn submit<S: Sink>(&mut self, req: OrderRequest, out: &mut S) -> Result<(), MatchError> {
-        validate(&req)?;
+        // The passive test implies validity, so most orders skip the general validation.
         if let Some(price) = self.passive_price(&req) {
             return self.rest_passive(req, price, out);
         }
+        validate(&req)?;
         if self.is_live(req.id) {
             return Err(MatchError::DuplicateOrderId(req.id));
         }
@@ -466,16 +503,19 @@ impl State {
         Ok(())
     }
 
-    /// The limit price of a validated order that will rest without trading: a GTC or DAY limit
-    /// that does not reach the opposite touch. Most orders are of this kind.
+    /// The limit price of an order that will rest without trading: a valid (quantity and price
+    /// positive) GTC or DAY limit that does not reach the opposite touch. Most orders are of
+    /// this kind; an order refused here takes the general path, validation first, so errors
+    /// are the same whichever path an order takes.
     #[inline]
     fn passive_price(&self, req: &OrderRequest) -> Option<Price> {
         if req.order_type != OrderType::Limit
             || !matches!(req.tif, TimeInForce::Gtc | TimeInForce::Day)
+            || req.qty == 0
         {
             return None;
         }
-        let price = req.price?;
+        let price = req.price.filter(|&p| p > 0)?;
         let crosses = match self.book.best_price(req.side.opposite()) {
             None => false,
             Some(touch) => match req.side {
@@ -486,7 +526,7 @@ impl State {
         (!crosses).then_some(price)
     }
 
-    /// [`MatchingEngine::submit`] of an order [`MatchingEngine::passive_price`] accepted: the
+    /// [`MatchingEngine::submit`] of an order [`State::passive_price`] accepted: the
     /// same events as matching nothing and resting (ACCEPTED, and CANCELED if the level's total
     /// would overflow), with one index probe for the duplicate check and the insertion. Nothing
     /// prints, so no stop can trigger.
@@ -568,11 +608,14 @@ impl State {
             }
         }
         if let Some(slot) = self.book.slot_of(id) {
-            let old = self.book.order_at(slot);
-            let new_price = price.unwrap_or(old.price);
-            let crosses = match old.side {
-                Side::Buy => self.book.best_ask().is_some_and(|(a, _)| new_price >= a),
-                Side::Sell => self.book.best_bid().is_some_and(|(b, _)| new_price <= b),
+            // Side and price only (no timestamp, no level total): the whole order is read on
+            // the rare crossing path alone.
+            let (side, old_price, _) = self.book.placement_at(slot);
+            let new_price = price.unwrap_or(old_price);
+            let crosses = match (side, self.book.best_price(side.opposite())) {
+                (_, None) => false,
+                (Side::Buy, Some(ask)) => new_price >= ask,
+                (Side::Sell, Some(bid)) => new_price <= bid,
             };
             if !crosses {
                 self.book.modify_at(slot, new_price, qty, ts)?;
@@ -580,10 +623,10 @@ impl State {
                 return Ok(());
             }
             // A crossing modify loses priority and trades as a fresh limit order.
-            self.book.cancel_at(slot);
+            let old = self.book.cancel_at(slot);
             out.event(OrderEvent::simple(EventKind::Modified, id, ts, qty));
             let tif = tif_from_tag(old.tag);
-            self.execute(id, old.side, Some(new_price), qty, tif, ts, true, out);
+            self.execute(id, side, Some(new_price), qty, tif, ts, true, out);
             self.run_stops(ts, out);
             return Ok(());
         }
@@ -750,11 +793,16 @@ impl State {
 
     /// Triggers stops reached by any price printed since the last check (so a stop crossed
     /// mid-sweep triggers even if the sweep ends beyond it), until none is left to trigger.
-    /// Inline so that the common case, nothing printed, costs one test and no call.
+    /// Inline so that the common cases, nothing printed or no stop pending, cost a test or two
+    /// and no call (with no stop pending the range is simply spent).
     #[inline]
     fn run_stops<S: Sink>(&mut self, ts: TimestampNs, out: &mut S) {
         if self.print_range.is_some() {
-            self.trigger_printed_stops(ts, out);
+            if self.stop_index.is_empty() {
+                self.print_range = None;
+            } else {
+                self.trigger_printed_stops(ts, out);
+            }
         }
     }
 
