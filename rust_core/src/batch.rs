@@ -143,6 +143,22 @@ fn apply_row<S: Sink>(engine: &mut MatchingEngine, row: &[i64], out: &mut S) -> 
     let opt = |p: i64| (p != 0).then_some(p);
     let applied = match op {
         OP_SUBMIT => {
+            // Most orders: a GTC or DAY limit with a positive price that rests without
+            // trading, taken straight from the row (the general path below finds it the same).
+            if order_type == OrderType::Limit as i64 && qty > 0 && price > 0 {
+                let tif = match tif {
+                    0 => Some(TimeInForce::Gtc),
+                    3 => Some(TimeInForce::Day),
+                    _ => None,
+                };
+                if let (Some(side), Some(tif)) = (Side::from_code(side), tif) {
+                    if let Some(done) =
+                        engine.rest_if_passive_to(id, side, price, qty, tif, ts, out)
+                    {
+                        return done.map_err(|e| error_code(&e));
+                    }
+                }
+            }
             let (Some(side), Some(order_type), Some(tif)) = (
                 Side::from_code(side),
                 OrderType::from_code(order_type),
@@ -194,6 +210,11 @@ mod tests {
             [2, 7, 0, 0, 0, -4, 0, 3, 0],
             [1, 999_999, 0, 0, 0, 0, 0, 0, 0],
             [3, 0, 0, 0, 0, 0, 0, 0, 0],
+            // The passive fast path: a pending stop's id again, as a resting DAY limit
+            // (refused), then a DAY limit that crosses (the general path).
+            [0, 2_000_000, 0, 2, 0, 0, 1_000_000_000, 1, 0],
+            [0, 2_000_000, 1, 0, 3, 1_000_000_000, 0, 1, 0],
+            [0, 2_000_001, 0, 0, 3, 1_000_000_000, 0, 1, 0],
         ] {
             rows.extend(bad);
         }

@@ -656,26 +656,44 @@ impl OrderBook {
     #[inline(always)]
     fn link_new(&mut self, order: RestingOrder) -> Result<u32, BookError> {
         let existing = self.side_map(order.side).get(order.price);
-        if let Some(l) = existing {
-            if self.levels[l as usize].qty.checked_add(order.qty).is_none() {
-                return Err(BookError::Overflow(order.price));
-            }
-        }
-        // Validated: nothing below can fail.
+        // An existing level is unchanged by `level_at`; a new one cannot overflow.
         let level = self.level_at(order.side, order.price, existing);
-        let slot = self.alloc_node(
-            Node {
-                id: order.id,
-                qty: order.qty,
-                level,
-                prev: NIL,
-                next: NIL,
-                side: order.side,
-                tag: order.tag,
-            },
-            order.ts,
-        );
-        self.push_back(level, slot);
+        let free = self.free_nodes.pop();
+        let slot = free.unwrap_or(self.nodes.len() as u32);
+        // The level is read and updated once, and the node written once, with its link to
+        // the old tail already in it.
+        let lv = &mut self.levels[level as usize];
+        let Some(total) = lv.qty.checked_add(order.qty) else {
+            // Nothing has changed but the free list, which gets its slot back.
+            self.free_nodes.extend(free);
+            return Err(BookError::Overflow(order.price));
+        };
+        let tail = lv.tail;
+        lv.tail = slot;
+        if tail == NIL {
+            lv.head = slot;
+        }
+        lv.qty = total;
+        lv.count += 1;
+        let node = Node {
+            id: order.id,
+            qty: order.qty,
+            level,
+            prev: tail,
+            next: NIL,
+            side: order.side,
+            tag: order.tag,
+        };
+        if free.is_some() {
+            self.nodes[slot as usize] = node;
+            self.times[slot as usize] = order.ts;
+        } else {
+            self.nodes.push(node);
+            self.times.push(order.ts);
+        }
+        if tail != NIL {
+            self.nodes[tail as usize].next = slot;
+        }
         Ok(slot)
     }
 
@@ -1014,22 +1032,6 @@ impl OrderBook {
     }
 
     #[inline(always)]
-    fn alloc_node(&mut self, node: Node, ts: TimestampNs) -> u32 {
-        match self.free_nodes.pop() {
-            Some(slot) => {
-                self.nodes[slot as usize] = node;
-                self.times[slot as usize] = ts;
-                slot
-            }
-            None => {
-                self.nodes.push(node);
-                self.times.push(ts);
-                (self.nodes.len() - 1) as u32
-            }
-        }
-    }
-
-    #[inline(always)]
     fn alloc_level(&mut self, price: Price) -> u32 {
         let level = Level {
             price,
@@ -1248,6 +1250,24 @@ mod tests {
         );
         assert_eq!(book.len(), 1);
         assert_eq!(book.best_bid(), Some((10, 1)));
+        book.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn an_overflowing_add_keeps_the_free_slot_it_would_have_used() {
+        let mut book = OrderBook::new();
+        book.add(order(1, Side::Buy, 10, 1)).unwrap();
+        book.add(order(2, Side::Buy, 10, 1)).unwrap();
+        book.cancel(OrderId(2)).unwrap();
+        assert_eq!(
+            book.add(order(3, Side::Buy, 10, u64::MAX)),
+            Err(BookError::Overflow(10))
+        );
+        assert_eq!(book.free_nodes, vec![1]);
+        book.add(order(4, Side::Buy, 10, 2)).unwrap();
+        assert_eq!(book.nodes.len(), 2);
+        assert_eq!(ids(&book.level_orders(Side::Buy, 10)), vec![1, 4]);
+        assert_eq!(book.best_bid(), Some((10, 3)));
         book.check_integrity().unwrap();
     }
 

@@ -218,6 +218,15 @@ struct PendingStop {
 pub trait Sink {
     fn trade(&mut self, trade: Trade);
     fn event(&mut self, event: OrderEvent);
+
+    /// A trade, then the maker's fill event, then the taker's: what every fill writes (a
+    /// sink may write the two events at once).
+    #[inline(always)]
+    fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
+        self.trade(trade);
+        self.event(maker);
+        self.event(taker);
+    }
 }
 
 /// Owned trade and event buffers as a [`Sink`]: what a loop over many commands writes to
@@ -238,6 +247,13 @@ impl Sink for Records {
     fn event(&mut self, event: OrderEvent) {
         self.events.push(event);
     }
+
+    #[inline(always)]
+    fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
+        self.trades.push(trade);
+        // One capacity check for both (an array's iterator has an exact length).
+        self.events.extend([maker, taker]);
+    }
 }
 
 /// The engine's buffers as a [`Sink`].
@@ -255,6 +271,13 @@ impl Sink for Buffers<'_> {
     #[inline(always)]
     fn event(&mut self, event: OrderEvent) {
         self.events.push(event);
+    }
+
+    #[inline(always)]
+    fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
+        self.trades.push(trade);
+        // One capacity check for both (an array's iterator has an exact length).
+        self.events.extend([maker, taker]);
     }
 }
 
@@ -387,6 +410,34 @@ impl MatchingEngine {
         self.state.submit(req, out)
     }
 
+    /// [`MatchingEngine::submit_to`] of a GTC or DAY limit order (`tif`) with a positive
+    /// price and quantity, if it rests without trading: the same outcome, straight from the
+    /// order's fields (the batch row loop's fast path for most orders). `None` when it would
+    /// trade: nothing is done then, and the order goes to [`MatchingEngine::submit_to`].
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn rest_if_passive_to<S: Sink>(
+        &mut self,
+        id: OrderId,
+        side: Side,
+        price: Price,
+        qty: Qty,
+        tif: TimeInForce,
+        ts: TimestampNs,
+        out: &mut S,
+    ) -> Option<Result<(), MatchError>> {
+        debug_assert!(matches!(tif, TimeInForce::Gtc | TimeInForce::Day) && price > 0 && qty > 0);
+        let order = RestingOrder {
+            id,
+            side,
+            price,
+            qty,
+            ts,
+            tag: tif as u8,
+        };
+        self.state.rest_if_passive(order, out)
+    }
+
     /// [`MatchingEngine::cancel`] writing to `out` (see [`MatchingEngine::submit_to`]).
     #[inline(always)]
     pub fn cancel_to<S: Sink>(
@@ -471,7 +522,7 @@ impl State {
     fn submit<S: Sink>(&mut self, req: OrderRequest, out: &mut S) -> Result<(), MatchError> {
         // The passive test implies validity, so most orders skip the general validation.
         if let Some(price) = self.passive_price(&req) {
-            return self.rest_passive(req, price, out);
+            return self.rest_passive(resting(&req, price), out);
         }
         validate(&req)?;
         if self.is_live(req.id) {
@@ -516,52 +567,64 @@ impl State {
             return None;
         }
         let price = req.price.filter(|&p| p > 0)?;
-        let crosses = match self.book.best_price(req.side.opposite()) {
+        (!self.reaches_touch(req.side, price)).then_some(price)
+    }
+
+    /// True when a `side` order limited at `price` would trade with the opposite touch.
+    #[inline(always)]
+    fn reaches_touch(&self, side: Side, price: Price) -> bool {
+        match self.book.best_price(side.opposite()) {
             None => false,
-            Some(touch) => match req.side {
+            Some(touch) => match side {
                 Side::Buy => price >= touch,
                 Side::Sell => price <= touch,
             },
-        };
-        (!crosses).then_some(price)
+        }
+    }
+
+    /// [`State::submit`] of a limit order the caller knows to be valid and GTC or DAY
+    /// (`order.tag` its time in force), given as the order it would rest as: rests it if it
+    /// does not reach the opposite touch, with exactly the outcome of [`State::submit`], and
+    /// returns `None` otherwise (nothing done; submit it the general way then).
+    #[inline(always)]
+    fn rest_if_passive<S: Sink>(
+        &mut self,
+        order: RestingOrder,
+        out: &mut S,
+    ) -> Option<Result<(), MatchError>> {
+        if self.reaches_touch(order.side, order.price) {
+            return None;
+        }
+        Some(self.rest_passive(order, out))
     }
 
     /// [`MatchingEngine::submit`] of an order [`State::passive_price`] accepted: the
     /// same events as matching nothing and resting (ACCEPTED, and CANCELED if the level's total
     /// would overflow), with one index probe for the duplicate check and the insertion. Nothing
     /// prints, so no stop can trigger.
-    #[inline]
+    #[inline(always)]
     fn rest_passive<S: Sink>(
         &mut self,
-        req: OrderRequest,
-        price: Price,
+        order: RestingOrder,
         out: &mut S,
     ) -> Result<(), MatchError> {
-        if !self.stop_index.is_empty() && self.stop_index.contains_key(&req.id) {
-            return Err(MatchError::DuplicateOrderId(req.id));
+        if !self.stop_index.is_empty() && self.stop_index.contains_key(&order.id) {
+            return Err(MatchError::DuplicateOrderId(order.id));
         }
-        let order = RestingOrder {
-            id: req.id,
-            side: req.side,
-            price,
-            qty: req.qty,
-            ts: req.ts,
-            tag: req.tif as u8,
-        };
         let rested = self.book.add_unique(order);
         if let Err(BookError::DuplicateOrderId(id)) = rested {
             return Err(MatchError::DuplicateOrderId(id));
         }
         out.event(OrderEvent::simple(
             EventKind::Accepted,
-            req.id,
-            req.ts,
-            req.qty,
+            order.id,
+            order.ts,
+            order.qty,
         ));
         if rested.is_err() {
             out.event(OrderEvent {
-                qty: req.qty,
-                ..OrderEvent::simple(EventKind::Canceled, req.id, req.ts, 0)
+                qty: order.qty,
+                ..OrderEvent::simple(EventKind::Canceled, order.id, order.ts, 0)
             });
         }
         Ok(())
@@ -728,16 +791,18 @@ impl State {
             taker_leaves -= f.qty;
             first.get_or_insert(f.price);
             last = Some(f.price);
-            out.trade(Trade {
-                maker: f.maker,
-                taker: id,
-                price: f.price,
-                qty: f.qty,
-                aggressor: side,
-                ts,
-            });
-            out.event(fill_event(f.maker, ts, f.price, f.qty, f.maker_leaves));
-            out.event(fill_event(id, ts, f.price, f.qty, taker_leaves));
+            out.fill(
+                Trade {
+                    maker: f.maker,
+                    taker: id,
+                    price: f.price,
+                    qty: f.qty,
+                    aggressor: side,
+                    ts,
+                },
+                fill_event(f.maker, ts, f.price, f.qty, f.maker_leaves),
+                fill_event(id, ts, f.price, f.qty, taker_leaves),
+            );
         });
         if let (Some(first), Some(last)) = (first, last) {
             self.last_trade = Some(last);
@@ -881,6 +946,19 @@ fn fill_event(id: OrderId, ts: TimestampNs, price: Price, qty: Qty, leaves: Qty)
         qty,
         leaves,
         reason: RejectReason::None,
+    }
+}
+
+/// The order `req` rests as at `price` (its time in force as the tag).
+#[inline(always)]
+fn resting(req: &OrderRequest, price: Price) -> RestingOrder {
+    RestingOrder {
+        id: req.id,
+        side: req.side,
+        price,
+        qty: req.qty,
+        ts: req.ts,
+        tag: req.tif as u8,
     }
 }
 

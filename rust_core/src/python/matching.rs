@@ -24,6 +24,10 @@ type BatchOutput<'py> = (
 const TRADE_WIDTH: usize = 6;
 const EVENT_WIDTH: usize = 7;
 
+/// Command rows per chunk of an `apply_batch` call; chunks only pace the output reservation
+/// (see [`RowSink::reserve_ahead`]).
+const CHUNK_ROWS: usize = 4096;
+
 fn trade_row(t: &Trade) -> [i64; TRADE_WIDTH] {
     [
         t.maker.0 as i64,
@@ -66,9 +70,49 @@ impl Sink for RowSink {
     fn event(&mut self, event: OrderEvent) {
         self.events.push(event_row(&event));
     }
+
+    #[inline(always)]
+    fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
+        self.trades.push(trade_row(&trade));
+        // One capacity check for both rows (an array's iterator has an exact length).
+        self.events.extend([event_row(&maker), event_row(&taker)]);
+    }
 }
 
 impl RowSink {
+    /// Trade and event rows per command row assumed before the first batch.
+    const FIRST_RATES: (f64, f64) = (0.5, 2.0);
+    /// The most trade and event rows per command row reserved for up front, so that one
+    /// unusual batch (a few rows sweeping deep books) does not make the next, large one
+    /// reserve far more than it writes; a busier batch grows in `reserve_ahead`.
+    const MAX_RATES: (f64, f64) = (1.0, 3.0);
+
+    /// Output arrays with room for `total` command rows at `rates` (trade and event rows per
+    /// command row, as the last batch had them, at most [`RowSink::MAX_RATES`]), plus a
+    /// sixteenth and the margin that [`RowSink::reserve_ahead`] keeps before each chunk: one
+    /// allocation per array for a batch like the last, so no growth (a copy of everything
+    /// written so far) in the middle of it. [`RowSink::reserve_ahead`] still grows them if
+    /// this batch turns out busier.
+    fn with_room_for(total: usize, (trades, events): (f64, f64)) -> Self {
+        let rows = (total + total / 16 + 2 * CHUNK_ROWS) as f64;
+        let room = |rate: f64, most: f64| (rate.min(most) * rows) as usize + 256;
+        let (most_trades, most_events) = RowSink::MAX_RATES;
+        RowSink {
+            trades: Vec::with_capacity(room(trades, most_trades)),
+            events: Vec::with_capacity(room(events, most_events)),
+        }
+    }
+
+    /// Trade and event rows per command row written for `total` command rows (none for none).
+    fn rates(&self, total: usize) -> Option<(f64, f64)> {
+        (total > 0).then(|| {
+            (
+                self.trades.len() as f64 / total as f64,
+                self.events.len() as f64 / total as f64,
+            )
+        })
+    }
+
     /// Called before each chunk of `chunk` command rows, after `done` of `total`: makes room
     /// for the chunk (twice the rate so far; a guess for the first) so that the arrays do not
     /// double, and so copy, in the middle of it; when they must grow, they grow once to what
@@ -166,6 +210,9 @@ pub struct PyMatchingEngine {
     engine: MatchingEngine,
     prices: Grid,
     sizes: Grid,
+    /// Trade and event rows per command row of the last `apply_batch` (see
+    /// [`RowSink::with_room_for`]).
+    batch_rates: (f64, f64),
 }
 
 impl PyMatchingEngine {
@@ -206,6 +253,7 @@ impl PyMatchingEngine {
             engine: MatchingEngine::with_capacity(1024),
             prices: Grid::new(price_increment, "price_increment")?,
             sizes: Grid::new(size_increment, "size_increment")?,
+            batch_rates: RowSink::FIRST_RATES,
         })
     }
 
@@ -379,20 +427,23 @@ impl PyMatchingEngine {
             }
         };
         let engine = &mut self.engine;
+        let rates = &mut self.batch_rates;
         let (RowSink { trades, events }, errors) = py.detach(|| {
             engine.clear_output();
-            let mut out = RowSink::default();
-            let mut errors = Vec::new();
             let total = rows.len() / COLUMNS;
+            let mut out = RowSink::with_room_for(total, *rates);
+            let mut errors = Vec::new();
             let mut done = 0;
             // Chunks only pace the output reservation: rows are written straight to `out`.
-            const CHUNK_ROWS: usize = 4096;
             for chunk in rows.chunks(CHUNK_ROWS * COLUMNS) {
                 out.reserve_ahead(done, chunk.len() / COLUMNS, total);
                 for (i, code) in apply_rows_to(engine, chunk, &mut out) {
                     errors.extend_from_slice(&[done as i64 + i, code]);
                 }
                 done += chunk.len() / COLUMNS;
+            }
+            if let Some(seen) = out.rates(total) {
+                *rates = seen;
             }
             (out, errors)
         });
