@@ -87,7 +87,7 @@ from actors.live.components import (
     SetWarmup,
 )
 from actors.live.config import LiveEngineConfig, Mode
-from actors.live.reconcile import Reconciliation, read_ledger, reconcile_with_broker
+from actors.live.reconcile import Reconciliation, adopted_terms, read_ledger, reconcile_with_broker
 from actors.messages import (
     Bar,
     CancelOrder,
@@ -95,10 +95,8 @@ from actors.messages import (
     MarketData,
     ModifyOrder,
     OrderFilled,
-    OrderType,
     ResumeTrading,
     Side,
-    TimeInForce,
 )
 from actors.risk import RiskLimits, ValidationLimits
 from actors.risk.component import RISK_STRATEGY_ID
@@ -730,6 +728,18 @@ class LiveTradingEngine:
                 owner = self.strategy_id if sym in symbols else StrategyId("reconcile")
             filled = float(o["filled_quantity"])
             avg = o.get("filled_avg_price")
+            terms = adopted_terms(
+                str(o["order_type"]), str(o["time_in_force"]), o.get("stop_price")
+            )
+            if terms.approximations:
+                self.runtime_log(
+                    "WARNING",
+                    "adopted order tracked approximately",
+                    {
+                        "client_order_id": str(o["client_order_id"]),
+                        "approximations": "; ".join(terms.approximations),
+                    },
+                )
             runtime.feed(
                 AdoptOrder(
                     ts_event=now,
@@ -739,8 +749,8 @@ class LiveTradingEngine:
                     strategy_id=owner,
                     symbol=sym,
                     side=Side.BUY if o["side"] == "buy" else Side.SELL,
-                    order_type=_ORDER_TYPES.get(str(o["order_type"]), OrderType.MARKET),
-                    time_in_force=_TIFS.get(str(o["time_in_force"]), TimeInForce.GTC),
+                    order_type=terms.order_type,
+                    time_in_force=terms.time_in_force,
                     quantity=float(o["quantity"]),
                     filled_quantity=filled,
                     filled_notional=filled * float(avg) if avg is not None else 0.0,
@@ -1174,20 +1184,6 @@ def _portfolio_view(c: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         "fills": len(c.ledger),
     }
     return money, positions
-
-
-_ORDER_TYPES: Mapping[str, OrderType] = {
-    "market": OrderType.MARKET,
-    "limit": OrderType.LIMIT,
-    "stop": OrderType.STOP,
-    "stop_limit": OrderType.STOP_LIMIT,
-}
-_TIFS: Mapping[str, TimeInForce] = {
-    "gtc": TimeInForce.GTC,
-    "day": TimeInForce.DAY,
-    "ioc": TimeInForce.IOC,
-    "fok": TimeInForce.FOK,
-}
 
 
 def _bar_start(bar: Bar, tf: Timeframe) -> int:

@@ -37,12 +37,15 @@ from pathlib import Path
 from typing import Any
 
 from actors.execution.alpaca import original_client_order_id, replacement_number
+from actors.messages import OrderType, TimeInForce
 
 __all__ = [
     "ADOPT_ORDER_ROW",
     "OPEN_STATUSES",
+    "AdoptedTerms",
     "Ledger",
     "Reconciliation",
+    "adopted_terms",
     "read_ledger",
     "reconcile_with_broker",
     "strategy_of",
@@ -161,6 +164,54 @@ def _f(v: object) -> float:
 
 def _opt_f(v: object) -> float | None:
     return None if v is None or v == "" else float(str(v))
+
+
+_ORDER_TYPES = {
+    "market": OrderType.MARKET,
+    "limit": OrderType.LIMIT,
+    "stop": OrderType.STOP,
+    "stop_limit": OrderType.STOP_LIMIT,
+    # Alpaca reports a trailing stop's current trigger as its stop_price: tracked as that stop
+    "trailing_stop": OrderType.STOP,
+}
+_TIFS = {
+    "gtc": TimeInForce.GTC,
+    "day": TimeInForce.DAY,
+    "ioc": TimeInForce.IOC,
+    "fok": TimeInForce.FOK,
+}
+
+
+@dataclass(frozen=True)
+class AdoptedTerms:
+    """How an adopted broker order is tracked here, and what had to be approximated."""
+
+    order_type: OrderType
+    time_in_force: TimeInForce
+    approximations: tuple[str, ...]
+
+
+def adopted_terms(order_type: str, time_in_force: str, stop_price: float | None) -> AdoptedTerms:
+    """Our order type and time in force for a broker order being adopted. Fills are booked by
+    the broker's order id whatever the type; the type matters for a later modify and for the
+    log, so anything not exact is named (an operator should know): a trailing stop is tracked
+    as the stop it is at now; an unknown type as a market order (or a stop when it has a stop
+    price); an unknown time in force (opg, cls, gtd...) as GTC."""
+    notes: list[str] = []
+    ours = _ORDER_TYPES.get(order_type)
+    if ours is None:
+        ours = OrderType.STOP if stop_price is not None else OrderType.MARKET
+        notes.append(f"order type {order_type!r} tracked as {ours.value}")
+    elif order_type == "trailing_stop":
+        notes.append(f"trailing stop tracked as a stop at {stop_price}")
+    if ours in (OrderType.STOP, OrderType.STOP_LIMIT) and stop_price is None:
+        ours = OrderType.MARKET
+        notes.append("stop order without a stop price tracked as MARKET")
+    tif = _TIFS.get(time_in_force)
+    if tif is None:
+        tif = TimeInForce.GTC
+        notes.append(f"time in force {time_in_force!r} tracked as GTC")
+    return AdoptedTerms(ours, tif, tuple(notes))
 
 
 def strategy_of(broker_cid: str, prefix: str) -> str | None:
