@@ -355,12 +355,7 @@ def test_restart_adopts_a_partially_filled_order_and_books_only_the_rest(
              "quantity": 10.0, "remaining": 6.0, "status": "PARTIALLY_FILLED", "adopted": True}
         ]  # fmt: skip
         _quote(sandbox, second.engine, ask=97.1, size=50, unseen=unseen)
-        health = second.engine.health()
-        assert health["open_orders"] == []
-        [pos] = health["positions"]
-        assert pos["quantity"] == 10.0
-        assert pos["avg_cost"] == pytest.approx((4 * 97.0 + 6 * 97.1) / 10)
-        assert health["cash"] == pytest.approx(float(sandbox.account()["cash"]))
+        _assert_settled(sandbox, second.engine, 10.0, (4 * 97.0 + 6 * 97.1) / 10)
     finally:
         assert second.stop() == 0
     fills = [r for r in _audit(out) if r["broker_client_order_id"] == "ft-s1-rest-1"
@@ -389,6 +384,19 @@ def _quote(
                               ask_size=size))  # fmt: skip
     sent = len(sandbox.trade_updates_sent) - unseen
     assert engine.wait_for(lambda e: e.stats.updates_processed >= sent, WAIT)
+
+
+def _assert_settled(
+    sandbox: AlpacaSandbox, engine: LiveTradingEngine, quantity: float, avg_cost: float
+) -> None:
+    """No order left working, the AAPL position booked at ``avg_cost``, and the engine's cash
+    equal to the broker's."""
+    health = engine.health()
+    assert health["open_orders"] == []
+    [pos] = health["positions"]
+    assert pos["quantity"] == quantity
+    assert pos["avg_cost"] == pytest.approx(avg_cost)
+    assert health["cash"] == pytest.approx(float(sandbox.account()["cash"]))
 
 
 def test_restart_cancels_open_orders_when_configured(
@@ -562,12 +570,7 @@ def test_restart_adopts_a_modified_order_under_its_replacement_id(
              "quantity": 12.0, "remaining": 6.0, "status": "PARTIALLY_FILLED", "adopted": True}
         ]  # fmt: skip
         _quote(sandbox, second.engine, ask=97.25, size=50, unseen=unseen)
-        health = second.engine.health()
-        assert health["open_orders"] == []
-        [pos] = health["positions"]
-        assert pos["quantity"] == 12.0
-        assert pos["avg_cost"] == pytest.approx((4 * 97.0 + 2 * 97.2 + 6 * 97.25) / 12)
-        assert health["cash"] == pytest.approx(float(sandbox.account()["cash"]))
+        _assert_settled(sandbox, second.engine, 12.0, (4 * 97.0 + 2 * 97.2 + 6 * 97.25) / 12)
     finally:
         assert second.stop() == 0
     fills = [r for r in _audit(out) if r["type"] in ("OrderFilled", "OrderPartiallyFilled")
