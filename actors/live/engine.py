@@ -120,6 +120,7 @@ class _Stats:
     venue_polls: int = 0
     updates_processed: int = 0
     commands: int = 0
+    commands_refused: int = 0  # operator order commands naming no working order
     warmup_bars: int = 0
     backfilled_bars: int = 0
     gaps: int = 0
@@ -836,7 +837,8 @@ class LiveTradingEngine:
         self._health_due()
         self._notify()
 
-    def _command(self, cmd: HaltTrading | ResumeTrading) -> None:
+    def _command(self, cmd: HaltTrading | ResumeTrading | CancelOrder | ModifyOrder) -> None:
+        """An operator's command, handled to the end of its cascade before the next tick."""
         runtime = self.runtime
         assert runtime is not None
         runtime.feed(cmd)
@@ -859,6 +861,7 @@ class LiveTradingEngine:
                 "operator order command refused: no working order with this id",
                 {"client_order_id": op.client_order_id, "cancel": op.cancel},
             )
+            self.stats.commands_refused += 1
             self._notify()
             return
         now = time.time_ns()
@@ -870,21 +873,14 @@ class LiveTradingEngine:
             "strategy_id": working.strategy_id,
             "symbol": working.symbol,
         }
+        cmd: CancelOrder | ModifyOrder
         if op.cancel:
-            runtime.feed(CancelOrder(**envelope))
+            cmd = CancelOrder(**envelope)
         else:
-            runtime.feed(
-                ModifyOrder(
-                    **envelope,
-                    quantity=op.quantity,
-                    price=op.price,
-                    trigger_price=op.trigger_price,
-                )
+            cmd = ModifyOrder(
+                **envelope, quantity=op.quantity, price=op.price, trigger_price=op.trigger_price
             )
-        runtime.run_until_idle()
-        self.stats.commands += 1
-        self._health_due()
-        self._notify()
+        self._command(cmd)
 
     def _on_trade_stream_listening(self, gap: TradeStreamGap | None) -> None:
         """The trade stream listens (again): the gateway has a REST refresh of the working

@@ -538,7 +538,8 @@ def test_restart_adopts_a_modified_order_under_its_replacement_id(
         assert len(sandbox.trade_updates_sent) > sent  # "replaced" and the new order's "new"
         _quote(sandbox, first.engine, ask=97.2, size=2)
         first.engine.cancel_order("nope-9")  # unknown: a logged error, nothing changes
-        assert first.engine.wait_for(lambda e: e.stats.commands >= 1, WAIT)
+        assert first.engine.wait_for(lambda e: e.stats.commands_refused == 1, WAIT)
+        assert first.engine.stats.commands == 1  # the modify only
     finally:
         assert first.stop() == 0
     (patch,) = sandbox.requests("PATCH")
