@@ -84,38 +84,44 @@ _REPLY_TIMEOUT_S = 120.0
 
 
 class InFlight:
-    """Counts messages told but not yet handled; ``wait_idle`` blocks until the count is 0."""
+    """Counts messages told but not yet handled; ``wait_idle`` blocks until the count is 0.
+
+    Every handled message updates the count, so the updates take the raw lock (C-level
+    ``with``, no Python frames) and notify only on reaching 0 -- the Condition's own
+    ``__enter__``/``__exit__`` are Python methods and cost more than the count itself.
+    """
 
     def __init__(self) -> None:
         self._n = 0
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self.error: BaseException | None = None
 
     def add(self, n: int) -> None:
-        with self._cond:
+        with self._lock:
             self._n += n
 
     def add_and_done(self, n: int) -> None:
         """``add(n)`` then ``done()`` under one lock acquisition."""
-        with self._cond:
+        with self._lock:
             self._n += n - 1
             if self._n == 0:
                 self._cond.notify_all()
 
     def done(self) -> None:
-        with self._cond:
+        with self._lock:
             self._n -= 1
             if self._n == 0:
                 self._cond.notify_all()
 
     def fail(self, exc: BaseException) -> None:
-        with self._cond:
+        with self._lock:
             if self.error is None:
                 self.error = exc
             self._cond.notify_all()
 
     def take_error(self) -> BaseException | None:
-        with self._cond:
+        with self._lock:
             err, self.error = self.error, None
             return err
 
@@ -332,6 +338,10 @@ class _Wire:
         self.is_tap = own_buffer is not None
 
 
+#: the host's own message types (everything else is a component message)
+_CONTROL: frozenset[type] = frozenset((_Baton, _TapItems, _Call, _Drain, _Wire))
+
+
 class ComponentActor(pykka.ThreadingActor):
     """Thin shell: delivers messages to its cell and forwards outputs (live mode)."""
 
@@ -359,7 +369,6 @@ class ComponentActor(pykka.ThreadingActor):
         self.buffers: tuple[TapBuffer, ...] = ()
         self.own_buffer: TapBuffer | None = None
         self.is_tap = False
-        self._fanout: dict[type, tuple[pykka.ActorRef[Any], ...]] = {}
 
     def on_start(self) -> None:
         # runs in the actor's thread: record it so the host can join it at stop
@@ -370,32 +379,8 @@ class ComponentActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         kind = type(message)
-        if kind is _Baton:
-            self._turn(message)
-            return None
-        if kind is _TapItems:
-            try:
-                for m in message.items:
-                    self.cell.absorb(m)
-            except Exception as exc:
-                self.inflight.fail(exc)
-            self.inflight.done()
-            return None
-        if kind is _Call:
-            return message.fn(self.cell)
-        if kind is _Drain:
-            if self.own_buffer is not None:
-                try:
-                    self.own_buffer.drain_into(self.cell)
-                except Exception as exc:
-                    self.inflight.fail(exc)
-            self.inflight.done()
-            return None
-        if kind is _Wire:
-            self.routes, self.buffers = message.routes, message.buffers
-            self.own_buffer, self.is_tap = message.own_buffer, message.is_tap
-            self._fanout = {}
-            return None
+        if kind in _CONTROL:
+            return self._control(message, kind)
         out: Sequence[Message]
         try:
             if self.is_tap:
@@ -407,35 +392,57 @@ class ComponentActor(pykka.ThreadingActor):
             self.inflight.fail(exc)
             reports = exc.reports if isinstance(exc, EscalatedFailureError) else ()
             out = [r for r in reports if isinstance(r, Message)]
+        if not out:
+            self.inflight.done()
+            return None
         # account for the outputs *before* retiring this message (the count never touches 0
         # early), then make the tells the very last thing this thread does before it blocks on
         # its inbox again, so the woken subscriber finds the GIL free sooner.
-        if out:
-            tells = self._tells(out)
+        routes = self.routes
+        if len(out) == 1:  # the common case: no list of (ref, message) pairs to build
+            m = out[0]
+            refs = routes.get(type(m), ())
             for buf in self.buffers:
                 buf.extend(out, self.inflight)
-            self.inflight.add_and_done(len(tells))
-            for ref, m in tells:
-                try:
-                    ref.tell(m)
-                except pykka.ActorDeadError:
-                    self.inflight.done()
-        else:
-            self.inflight.done()
+            self.inflight.add_and_done(len(refs))
+            for ref in refs:
+                self._tell(ref, m)
+            return None
+        tells = [(ref, m) for m in out for ref in routes.get(type(m), ())]
+        for buf in self.buffers:
+            buf.extend(out, self.inflight)
+        self.inflight.add_and_done(len(tells))
+        for ref, m in tells:
+            self._tell(ref, m)
         return None
 
-    def _tells(self, out: Sequence[Message]) -> list[tuple[pykka.ActorRef[Any], Message]]:
-        """Subscribers, in routing order (taps get the messages through their buffers)."""
-        cache = self._fanout
-        tells = []
-        for m in out:
-            t = type(m)
-            refs = cache.get(t)
-            if refs is None:
-                refs = cache[t] = self.routes.get(t, ())
-            for ref in refs:
-                tells.append((ref, m))
-        return tells
+    def _tell(self, ref: pykka.ActorRef[Any], message: Message) -> None:
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:  # stopped: the message will never be handled
+            self.inflight.done()
+
+    def _control(self, message: Any, kind: type) -> Any:
+        """The host's own messages: lockstep turns, tap batches, driver calls, wiring."""
+        if kind is _Baton:
+            self._turn(message)
+            return None
+        if kind is _Call:
+            return message.fn(self.cell)
+        if kind is _Wire:
+            self.routes, self.buffers = message.routes, message.buffers
+            self.own_buffer, self.is_tap = message.own_buffer, message.is_tap
+            return None
+        try:
+            if kind is _TapItems:
+                for m in message.items:
+                    self.cell.absorb(m)
+            elif self.own_buffer is not None:  # _Drain
+                self.own_buffer.drain_into(self.cell)
+        except Exception as exc:
+            self.inflight.fail(exc)
+        self.inflight.done()
+        return None
 
     def _turn(self, baton: _Baton) -> None:
         """Lockstep: handle every planned turn that is this actor's, then pass the baton on."""
