@@ -56,6 +56,9 @@ from strategies.base import Strategy
 __all__ = ["EveryTickStrategy", "measure_throughput", "run_actor_benchmark"]
 
 
+_SELL, _BUY = SignalAction.SELL, SignalAction.BUY
+
+
 class EveryTickStrategy(Strategy):
     """Trades on every snapshot, alternating BUY and SELL of one unit (a worst-case load)."""
 
@@ -65,7 +68,7 @@ class EveryTickStrategy(Strategy):
 
     def generate_signals(self, snapshot: MarketSnapshot) -> Sequence[Signal]:
         self._buy = not self._buy
-        action = SignalAction.SELL if self._buy else SignalAction.BUY
+        action = _SELL if self._buy else _BUY
         return (Signal(symbol=snapshot.symbol, action=action, quantity=1.0),)
 
 

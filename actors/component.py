@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from actors.clock import Clock
 from actors.ids import IdSequence, MessageId
-from actors.messages import DeadLetter, LogEntry, LogLevel, Message
+from actors.messages import DeadLetter, LogEntry, LogLevel, Message, restamper
 
 __all__ = ["Component", "Handler", "handler_name"]
 
@@ -22,6 +22,7 @@ Handler = Callable[[Any, Any], Sequence[Message] | None]
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _EMPTY: tuple[Message, ...] = ()
+M = TypeVar("M", bound=Message)
 
 
 def handler_name(message_type: type) -> str:
@@ -93,6 +94,22 @@ class Component:
             "correlation_id": cause.correlation_id or cause.message_id,
             "causation_id": cause.message_id,
         }
+
+    def stamped_copy(self, message: M, cause: Message, **envelope: Any) -> M:
+        """``message`` (built without an envelope, e.g. by a strategy) with the envelope
+        :meth:`stamp` gives a message caused by ``cause``, plus ``envelope`` fields such as
+        ``strategy_id``: one generated copy, no intermediate dict (the signal hot path)."""
+        copy = restamper(type(message))
+        return copy(
+            message,
+            message_id=self._ids.next_message_id(),
+            ts_event=cause.ts_event,
+            ts_init=self.clock.now_ns(),
+            source=self.name,
+            correlation_id=cause.correlation_id or cause.message_id,
+            causation_id=cause.message_id,
+            **envelope,
+        )
 
     def dead_letter(self, message: object, reason: str, error: str = "") -> DeadLetter:
         """A DeadLetter for ``message`` addressed to this component."""

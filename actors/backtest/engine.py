@@ -801,7 +801,7 @@ class BacktestEngine:
                 snap = _fast_snapshot(bar.ts_event, bar.symbol, bar.close, bar, ids())
                 sync_risk(i + 1, (i, snap))  # risk saw this bar's snapshot before the signal
                 sync_marks(i)  # the portfolio's state lags by this bar's mark
-                stamped = _stamp_signal(sig, strategy, snap, sid)
+                stamped = strategy.stamped_copy(sig, snap, strategy_id=sid)
                 if cascade([stamped]):
                     filled = True
             if not open_first and any(working) and match_group(k):
@@ -1045,31 +1045,6 @@ def _fast_match(bar: Bar, mid: MessageId) -> MatchBar:
     _set(cmd, "causation_id", _EMPTY_ID)
     _set(cmd, "bar", bar)
     return cmd
-
-
-_SIGNAL_PAYLOAD = tuple(
-    f.name
-    for f in dataclasses.fields(Signal)
-    if f.name not in {f.name for f in dataclasses.fields(Message)} | {"strategy_id"}
-)
-
-
-def _stamp_signal(
-    sig: Signal, strategy: Component, snap: MarketSnapshot, sid: StrategyId
-) -> Signal:
-    """``restamp(sig, **strategy.stamp(snap), strategy_id=sid)`` without its generic checks:
-    the envelope :meth:`Component.stamp` gives a message caused by ``snap``."""
-    new = _new(Signal)
-    _set(new, "message_id", strategy.next_id())
-    _set(new, "ts_event", snap.ts_event)
-    _set(new, "ts_init", strategy.clock.now_ns())
-    _set(new, "source", strategy.name)
-    _set(new, "correlation_id", snap.correlation_id or snap.message_id)
-    _set(new, "causation_id", snap.message_id)
-    _set(new, "strategy_id", sid)
-    for name in _SIGNAL_PAYLOAD:
-        _set(new, name, getattr(sig, name))
-    return new
 
 
 def run_backtest(

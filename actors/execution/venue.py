@@ -102,6 +102,13 @@ class _Working:
     day: int
 
 
+# enum members bound once for the submit path (EnumType's attribute hook costs ~70 ns a lookup)
+_BUY = Side.BUY
+_NEW = OrderStatus.NEW
+_IMMEDIATE = FillModel.IMMEDIATE
+_MARKET = OrderType.MARKET
+
+
 def reject_command(
     cmd: CancelOrder | ModifyOrder, st: Stamper, code: RejectReason, reason: str
 ) -> OrderRejected:
@@ -141,33 +148,44 @@ class SimulatedVenue:
         self.statuses[w.order.client_order_id] = w.status
 
     def _fill(self, w: _Working, price: float, qty: float, cause: Message, st: Stamper) -> Message:
-        cfg = self.config
         o = w.order
-        fee = price * qty * cfg.fee_bps / 10_000.0
+        fee = price * qty * self.config.fee_bps / 10_000.0
         self._trade_seq += 1
         w.remaining -= qty
-        common: dict[str, Any] = {
-            "client_order_id": o.client_order_id,
-            "strategy_id": o.strategy_id,
-            "symbol": o.symbol,
-            "side": o.side,
-            "price": price,
-            "quantity": qty,
-            "fee": fee,
-            "trade_id": f"T-{self._trade_seq}",
-        }
+        # two explicit constructions, not one shared kwargs dict: this runs for every fill
         if w.remaining <= 1e-12:
             self._move(w, "fill")
             del self._working[o.client_order_id]
-            return OrderFilled(**st.stamp(cause), **common)
+            return OrderFilled(
+                **st.stamp(cause),
+                client_order_id=o.client_order_id,
+                strategy_id=o.strategy_id,
+                symbol=o.symbol,
+                side=o.side,
+                price=price,
+                quantity=qty,
+                fee=fee,
+                trade_id=f"T-{self._trade_seq}",
+            )
         self._move(w, "partial_fill")
-        return OrderPartiallyFilled(**st.stamp(cause), **common, remaining=w.remaining)
+        return OrderPartiallyFilled(
+            **st.stamp(cause),
+            client_order_id=o.client_order_id,
+            strategy_id=o.strategy_id,
+            symbol=o.symbol,
+            side=o.side,
+            price=price,
+            quantity=qty,
+            remaining=w.remaining,
+            fee=fee,
+            trade_id=f"T-{self._trade_seq}",
+        )
 
     def _slip(self, side: Side, price: float) -> float:
         bps = self.config.slippage_bps
         if bps == 0.0:
             return price
-        factor = 1.0 + bps / 10_000.0 if side is Side.BUY else 1.0 - bps / 10_000.0
+        factor = 1.0 + bps / 10_000.0 if side is _BUY else 1.0 - bps / 10_000.0
         return price * factor
 
     # -- port ----------------------------------------------------------------------------------
@@ -186,7 +204,7 @@ class SimulatedVenue:
             )
         w = _Working(
             order=order,
-            status=OrderStatus.NEW,
+            status=_NEW,
             remaining=order.quantity,
             price=order.price,
             trigger=order.trigger_price,
@@ -205,7 +223,7 @@ class SimulatedVenue:
                 venue_order_id=VenueOrderId(f"V-{self._venue_seq}"),
             )
         ]
-        if self.config.fill_model is FillModel.IMMEDIATE and order.order_type is OrderType.MARKET:
+        if self.config.fill_model is _IMMEDIATE and order.order_type is _MARKET:
             price = order.price or self._last_price.get(order.symbol)
             if price is not None:
                 out.append(self._fill(w, self._slip(order.side, price), w.remaining, order, st))

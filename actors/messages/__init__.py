@@ -10,6 +10,7 @@ from actors.messages.base import (
     SignalAction,
     TimeInForce,
     restamp,
+    restamper,
 )
 from actors.messages.codec import TIMING_FIELDS, encode, encode_line, to_dict
 from actors.messages.data import Bar, MarketData, MarketSnapshot, QuoteTick, TradeTick
@@ -99,5 +100,6 @@ __all__ = [
     "encode",
     "encode_line",
     "restamp",
+    "restamper",
     "to_dict",
 ]

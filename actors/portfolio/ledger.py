@@ -32,9 +32,12 @@ class Book:
         return sum(p.realized_pnl for p in self.positions.values())
 
 
+_BUY = Side.BUY  # bound once: EnumType's attribute hook costs ~70 ns a lookup
+
+
 def apply_fill(book: Book, fill: Fill) -> None:
     """Apply one fill to ``book`` in place."""
-    q = fill.quantity if fill.side is Side.BUY else -fill.quantity
+    q = fill.quantity if fill.side is _BUY else -fill.quantity
     price = fill.price
     book.cash -= q * price + fill.fee
     book.fees += fill.fee

@@ -80,6 +80,11 @@ __all__ = ["RISK_STRATEGY_ID", "RiskComponent", "RiskLimits"]
 #: Strategy id of the orders risk sends itself (stop exits).
 RISK_STRATEGY_ID = StrategyId("risk")
 
+# enum members bound once for the signal path (EnumType's attribute hook costs ~70 ns a lookup)
+_HOLD, _BUY_SIGNAL = SignalAction.HOLD, SignalAction.BUY
+_BUY, _SELL = Side.BUY, Side.SELL
+_LIMIT = OrderType.LIMIT
+
 
 class RiskComponent(Component):
     subscriptions = (
@@ -164,6 +169,16 @@ class RiskComponent(Component):
         return self._books.get((strategy_id, symbol), 0.0) + self._working.book_total(
             strategy_id, symbol
         )
+
+    def _marks(self, positions: Mapping[str, float]) -> dict[str, float]:
+        """A price for every symbol held or ordered: the last snapshot's, else the portfolio's
+        last mark."""
+        prices = {s: self._last_price.get(s, 0.0) for s in positions}
+        for p in self._portfolio.positions:
+            prices.setdefault(p.symbol, p.last_price)
+            if prices[p.symbol] == 0.0:
+                prices[p.symbol] = p.last_price
+        return prices
 
     def _effective_positions(self) -> dict[str, float]:
         out = dict(self._positions)
@@ -298,7 +313,7 @@ class RiskComponent(Component):
         return self._portfolio.cash - reserved * (1.0 + fee)
 
     def on_signal(self, sig: Signal) -> Sequence[Message]:
-        if sig.action is SignalAction.HOLD:
+        if sig.action is _HOLD:
             return ()
         self.signals_checked += 1
         if self.manager.halted:
@@ -324,22 +339,22 @@ class RiskComponent(Component):
             delta = sig.target_position - self._positions.get(symbol, 0.0)
         else:
             qty = sig.quantity if sig.quantity is not None else 0.0
-            delta = qty if sig.action is SignalAction.BUY else -qty
+            delta = qty if sig.action is _BUY_SIGNAL else -qty
             if qty <= 0:
                 return self._reject(sig, RejectReason.INVALID_QUANTITY, f"quantity {qty}")
         if delta == 0:
             return ()
-        side, qty = (Side.BUY, delta) if delta > 0 else (Side.SELL, -delta)
-        positions = self._effective_positions()
+        side, qty = (_BUY, delta) if delta > 0 else (_SELL, -delta)
+        prices: dict[str, float] | None = None
+        if self.validator.values_other_positions:
+            positions = self._effective_positions()
+            prices = self._marks(positions)
+        else:  # every check reads only this symbol's position: skip the others
+            positions = {symbol: self.effective_position(symbol)}
         check = self.manager.check_order(symbol, delta, price, positions)
         if not check.ok:
             assert check.code is not None
             return self._reject(sig, check.code, check.message)
-        prices = {s: self._last_price.get(s, 0.0) for s in positions}
-        for p in self._portfolio.positions:
-            prices.setdefault(p.symbol, p.last_price)
-            if prices[p.symbol] == 0.0:
-                prices[p.symbol] = p.last_price
         verdict = self.validator.validate(
             symbol,
             side,
@@ -357,7 +372,7 @@ class RiskComponent(Component):
         self.validator.record(symbol, sig.ts_event)
         coid = self._next_order_id(sig.strategy_id)
         ref = price if price is not None else 0.0
-        if sig.order_type is OrderType.LIMIT and sig.price is not None:
+        if sig.order_type is _LIMIT and sig.price is not None:
             ref = sig.price
         self._working.put(coid, Working(sig.strategy_id, symbol, delta, ref))
         return (

@@ -131,12 +131,23 @@ class OrderValidator:
     """Stateful only through :meth:`record` (the rate windows)."""
 
     def __init__(self, limits: ValidationLimits | Mapping[str, Any] | None = None) -> None:
-        self.limits = ValidationLimits.from_config(limits)
-        self._global = SlidingWindowCounter(self.limits.rate_window_ns)
+        self.limits = lim = ValidationLimits.from_config(limits)
+        self._global = SlidingWindowCounter(lim.rate_window_ns)
         self._per_symbol: dict[str, SlidingWindowCounter] = {}
+        self._rate_limited = (
+            lim.max_orders_global is not None or lim.max_orders_per_symbol is not None
+        )
+        #: whether :meth:`validate` reads positions in other symbols and their prices (gross
+        #: exposure); when False the caller may pass just the order's own symbol
+        self.values_other_positions = (
+            lim.max_total_exposure is not None or lim.max_leverage is not None
+        )
 
     def record(self, symbol: str, ts_ns: int) -> None:
-        """Count one accepted order at ``ts_ns`` in the rate windows."""
+        """Count one accepted order at ``ts_ns`` in the rate windows (kept only when a rate
+        limit is set: nothing else reads them)."""
+        if not self._rate_limited:
+            return
         self._global.add(ts_ns)
         counter = self._per_symbol.get(symbol)
         if counter is None:

@@ -33,7 +33,6 @@ from actors.messages import (
     StartStrategy,
     StopStrategy,
     StrategyStatusChanged,
-    restamp,
 )
 from actors.strategy.runner import StrategyRegistry, StrategyRunner
 
@@ -86,7 +85,7 @@ class StrategyComponent(Component):
     def _stamp_signal(self, sig: Signal, cause: MarketSnapshot, sid: StrategyId) -> Signal:
         if type(sig) is not Signal:
             raise TypeError(f"generate_signals must return Signal values, got {sig!r:.200}")
-        return restamp(sig, **self.stamp(cause), strategy_id=sid)
+        return self.stamped_copy(sig, cause, strategy_id=sid)
 
     def _changed(
         self, cause: Message, sid: StrategyId, previous: StrategyStatus, error: str = ""

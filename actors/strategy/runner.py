@@ -42,6 +42,7 @@ class StrategyRunner:
         self.registry = registry or StrategyRegistry()
         self._slots: dict[StrategyId, StrategySlot] = {}
         self._loaded = 0
+        self._running: tuple[StrategySlot, ...] = ()  # kept by _apply: read on every snapshot
 
     def load_strategy(
         self,
@@ -74,6 +75,7 @@ class StrategyRunner:
         slot = self.slot(strategy_id)
         previous = slot.status
         slot.status = STRATEGY_TRANSITIONS.next(previous, trigger)
+        self._running = tuple(s for s in self._slots.values() if s.status is StrategyStatus.RUNNING)
         return previous, slot
 
     def start_strategy(self, strategy_id: StrategyId) -> StrategyStatus:
@@ -100,7 +102,7 @@ class StrategyRunner:
 
     def running(self) -> tuple[StrategySlot, ...]:
         """RUNNING strategies in load order."""
-        return tuple(s for s in self._slots.values() if s.status is StrategyStatus.RUNNING)
+        return self._running
 
     def all(self) -> tuple[StrategySlot, ...]:
         return tuple(self._slots.values())

@@ -47,7 +47,9 @@ def test_runner_drives_several_strategies_independently() -> None:
     assert runner.statuses() == {a: StrategyStatus.PAUSED, b: StrategyStatus.RUNNING}
     assert [s.strategy_id for s in runner.running()] == [b]
     runner.resume_strategy(a)
+    assert [s.strategy_id for s in runner.running()] == [a, b]  # load order, not resume order
     runner.fail_strategy(b, "boom")
+    assert [s.strategy_id for s in runner.running()] == [a]
     assert runner.slot(b).error == "boom"
     runner.stop_strategy(b)
     with pytest.raises(IllegalTransitionError):

@@ -53,6 +53,7 @@ from actors.messages import (
     StrategyStatusChanged,
     SubmitOrder,
     TimeInForce,
+    restamp,
 )
 from actors.portfolio import PortfolioComponent
 from actors.reporting import ReportingComponent
@@ -496,3 +497,25 @@ def test_a_failing_strategy_goes_to_error_alone(clock: SimulatedClock) -> None:
     (unknown,) = comp.handle(LoadStrategy(strategy_id="x", name="missing"))
     assert isinstance(unknown, LogEntry)
     assert "missing" in unknown.message
+
+
+def test_stamped_copy_equals_restamp_with_the_stamp_envelope(clock: SimulatedClock) -> None:
+    """The strategy hot path's single copy gives exactly what ``restamp(m, **stamp(cause))``
+    gives (same id sequence, causal chain, clock), with extra envelope fields applied."""
+    clock.set_ns(7_000)
+    cause = snap(bar(5_000, 10.0, 11.0, 9.0, 10.5))
+    chained = MarketSnapshot(
+        message_id="s2", ts_event=6_000, correlation_id="root", symbol="A", last_price=10.0
+    )
+    raw = Signal(symbol="A", action=SignalAction.SELL, quantity=3.0, reason="why", price=9.5)
+    for c in (cause, chained):
+        fast, slow = Echo("strategy", clock), Echo("strategy", clock)
+        copied = fast.stamped_copy(raw, c, strategy_id=StrategyId("sid"))
+        expected = restamp(raw, **slow.stamp(c), strategy_id=StrategyId("sid"))
+        assert copied == expected
+        assert type(copied) is Signal
+        assert copied.correlation_id == (c.correlation_id or c.message_id)
+        assert copied.ts_init == 7_000
+        assert copied.ts_event == c.ts_event
+    assert raw.message_id == ""  # the original is untouched
+    assert raw.strategy_id == ""

@@ -229,6 +229,19 @@ def test_total_exposure_counts_working_orders_of_other_symbols() -> None:
     assert _code(lev.handle(sig(1.0, sym="A"))) is RejectReason.TOTAL_EXPOSURE_LIMIT
 
 
+def test_position_limits_count_this_symbols_working_orders_not_other_symbols() -> None:
+    """Without exposure limits risk reads only the order's own symbol; working orders there
+    count (of every strategy), those in other symbols do not."""
+    r = _fixed60({"max_position_size": 80})
+    assert _code(r.handle(sig(0.5, sym="A"))) is None  # 30 working in A
+    assert _code(r.handle(sig(1.0, sym="B"))) is None  # 60 working in B: not A's concern
+    other = dataclasses.replace(sig(1.0, sym="A"), strategy_id=StrategyId("other"))
+    rejected = one(r.handle(other))  # 30 + 60 > 80
+    assert isinstance(rejected, OrderRejected)
+    assert rejected.reason_code is RejectReason.POSITION_SIZE_LIMIT
+    assert r.effective_position("A") == 30.0
+
+
 def test_capital_check_reserves_cash_for_working_buys() -> None:
     r = RiskComponent(
         "risk", SimulatedClock(0), sizer=FixedSizer(40), validation={"check_capital": True}
