@@ -213,6 +213,8 @@ class RiskBasedSizer(PositionSizer):
         distance = (
             self.stop_distance if self.stop_distance is not None else price * (self.stop_pct or 0.0)
         )
+        if not distance > 0.0:  # a subnormal price times stop_pct underflows to 0
+            return SizingResult(0.0, f"risk: stop distance {distance!r} is not > 0")
         return _cap(eq * self.risk_fraction / distance, eq, price, self.max_fraction)
 
 

@@ -160,6 +160,14 @@ def test_never_negative_nor_nan(equity: float, price: float, which: int) -> None
     assert q >= 0.0
 
 
+def test_a_stop_distance_that_underflows_sizes_nothing_with_a_reason() -> None:
+    """Found by the property above: 5e-324 * stop_pct is 0.0, which divided by zero."""
+    state = PortfolioState(cash=0.0, equity=1.0, realized_pnl=0.0, unrealized_pnl=0.0, fees=0.0)
+    sized = RiskBasedSizer(0.02, stop_pct=0.05).size(SIG, state, 5e-324)
+    assert sized.quantity == 0.0
+    assert "stop distance" in sized.reason
+
+
 def test_round_quantity_rounds_towards_zero() -> None:
     s = FixedSizer(1, increment=0.5)
     assert s.round_quantity("AAA", 2.74) == 2.5
