@@ -284,11 +284,13 @@ _DRAIN = _Drain()
 class TapBuffer:
     """Live mode: messages for one tap (the logger), without a ``tell`` per message.
 
-    Every actor appends its outputs to the deque (``deque.extend`` is atomic); the tap actor is
-    told to drain only when ``batch`` messages wait or ``interval_ns`` has passed since the last
-    drain request, and the driver drains it whenever the host goes idle and at stop. The tap
-    thread thus wakes once per batch instead of once per message -- on the hot path, every
-    message would otherwise wake the logger and compete for the GIL with the critical path.
+    Every actor appends its outputs to the deque (``deque.extend`` is atomic); the tap is told
+    to drain mid-cascade only when ``batch`` messages wait. Otherwise it drains when the host
+    goes idle -- at once in lockstep mode, and in live mode once ``interval_ns`` has passed since
+    the last drain (:meth:`due`) -- before any driver call to the tap (a query sees everything
+    sent before it), and at stop. So the tap thread wakes once per batch or interval instead of
+    once per message, and never on a tick's critical path for the interval: on one core every
+    wake-up and every drain competes with the critical path (and evicts its caches).
     Order in the log is the order of appends (a total order across threads).
     """
 
@@ -303,16 +305,22 @@ class TapBuffer:
         self.last_ns = time.monotonic_ns()
 
     def extend(self, messages: Sequence[Message], inflight: InFlight) -> None:
-        self.items.extend(messages)
-        if self.pending:
-            return
-        if len(self.items) >= self.batch or time.monotonic_ns() - self.last_ns >= self.interval_ns:
+        items = self.items
+        items.extend(messages)
+        if not self.pending and len(items) >= self.batch:
             self.pending = True
             inflight.add(1)
             try:
                 self.ref.tell(_DRAIN)
             except pykka.ActorDeadError:
                 inflight.done()
+
+    def due(self) -> bool:
+        """Whether an idle host should drain this buffer now (live mode)."""
+        items = self.items
+        return bool(items) and (
+            len(items) >= self.batch or time.monotonic_ns() - self.last_ns >= self.interval_ns
+        )
 
     def drain_into(self, cell: ComponentCell) -> None:
         """Runs on the tap's thread."""
@@ -591,6 +599,14 @@ class PykkaHost:
 
     # -- driving -----------------------------------------------------------------------------
     def _call(self, name: str, fn: Callable[[ComponentCell], T]) -> T:
+        buf = self._buffers.get(name)
+        if buf is not None and buf.items and fn != buf.drain_into:
+            call = fn
+
+            def fn(cell: ComponentCell) -> T:  # a tap answers after what was sent before
+                buf.drain_into(cell)
+                return call(cell)
+
         result: Any = self.refs[name].ask(_Call(fn))
         return cast(T, result)
 
@@ -624,12 +640,15 @@ class PykkaHost:
             self._run_steps([(ts, (m,)) for ts, _, m in steps])
         self._wait_idle()
 
-    def _wait_idle(self) -> None:
-        """Wait until no message is in flight, then (live mode) until every tap has drained."""
+    def _wait_idle(self, drain_taps: bool = False) -> None:
+        """Wait until no message is in flight, then drain the taps' buffers: every one in
+        lockstep mode (their messages precede the next wave's) or with ``drain_taps``, in live
+        mode those :meth:`TapBuffer.due`."""
         if not self.inflight.wait_idle(_REPLY_TIMEOUT_S):
             raise ActorRuntimeError(f"actors not idle after {_REPLY_TIMEOUT_S}s")
+        every = drain_taps or self.lockstep
         for name, buf in self._buffers.items():
-            if buf.items and name in self.refs:
+            if name in self.refs and (buf.due() if not every else bool(buf.items)):
                 self._call(name, buf.drain_into)
         self._raise_failure()
 

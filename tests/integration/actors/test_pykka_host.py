@@ -15,6 +15,7 @@ import pytest
 from actors.config import DEFAULT_COMPONENTS, ComponentSpec, StrategySpec
 from actors.errors import ComponentStoppedError, IllegalTransitionError, UnknownStrategyError
 from actors.execution import FillModel, SimulatedVenue, VenueConfig
+from actors.host.pykka_host import PykkaHost
 from actors.lifecycle import StrategyStatus
 from actors.messages import HaltTrading, LogEntry, ResumeTrading
 from actors.runtime import Runtime as _Runtime
@@ -67,6 +68,41 @@ def test_live_mode_runs_the_pipeline_and_drains(make_runtime: MakeRuntime) -> No
     rows = [orjson.loads(line) for line in rt.log_bytes().splitlines()]
     assert sum(r["type"] == "OrderFilled" for r in rows) == 100
     assert rows[-1]["type"] == "ComponentStopped"
+
+
+def test_live_log_tap_drains_at_idle_on_its_interval_and_before_any_query(
+    make_runtime: MakeRuntime,
+) -> None:
+    """The logger is not woken per tick: an idle host drains its buffer once the interval has
+    passed (or a batch waits); a query to the logger first takes in everything sent before it;
+    stop leaves nothing behind."""
+    rt = make_runtime(
+        host="pykka", lockstep=False, live_clock=True, components=_immediate_components()
+    )
+    rt.start()
+    host = rt.host
+    assert isinstance(host, PykkaHost)
+    buf = host._buffers["logger"]
+    buf.interval_ns = 10**15  # never due by time: only a batch or a query drains
+    quotes = scripted_quotes(6)
+    for q in quotes[:3]:
+        rt.feed(q)
+        rt.run_until_idle()
+    waiting = len(buf.items)
+    assert 0 < waiting < buf.batch  # idle, and still buffered: the logger was not woken
+    logged = host.query("logger", lambda c: c.count)
+    assert logged >= waiting  # the query's answer includes what was waiting
+    assert not buf.items
+    buf.interval_ns = 0  # due at every idle
+    for q in quotes[3:]:
+        rt.feed(q)
+        rt.run_until_idle()
+        assert not buf.items
+    before_stop = host.query("logger", lambda c: c.count)
+    rt.stop()
+    rows = rt.log_bytes().splitlines()
+    assert len(rows) > before_stop  # the stop events too
+    assert sum(orjson.loads(r)["type"] == "QuoteTick" for r in rows) == 6
 
 
 @pytest.mark.parametrize("host", ["deterministic", "pykka"])
