@@ -5,7 +5,7 @@ several cores -- but every hand-off between two threads on *different* cores is 
 wake-up (an inter-processor interrupt, and on a virtual machine an exit from a halted vCPU).
 Measured here (2 vCPU VM, CPython 3.11): a thread round trip through two ``SimpleQueue``s takes
 56-68 us across cores and 15-17 us with both threads on one core. Pinning every actor thread
-(and, in lockstep, the driver) to one core turns each hop into a same-core context switch.
+(and the driver that feeds them) to one core turns each hop into a same-core context switch.
 
 ``pin`` values: ``None`` (leave the scheduler alone), an ``int`` (that CPU; it must be in the
 process's allowed set), or ``"auto"`` (the CPU the calling thread is running on now, so

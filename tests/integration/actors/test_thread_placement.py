@@ -49,14 +49,20 @@ def test_actor_threads_share_one_core_without_wakeup_preemption(make_runtime: Ma
 
 
 @linux_only
-def test_live_mode_leaves_the_driver_alone(make_runtime: MakeRuntime) -> None:
+def test_live_mode_pins_the_driver_while_running(make_runtime: MakeRuntime) -> None:
+    """The driver feeds every tick: it joins the actors' core (and policy) until stop."""
     allowed = frozenset(os.sched_getaffinity(0))
+    before = (allowed, os.sched_getscheduler(0))
     cpu = min(allowed)
     rt = make_runtime(host="pykka", lockstep=False, live_clock=True, pin_cpu=cpu)
     rt.start()
-    assert _placement(rt, "strategy")[0] == frozenset({cpu})
-    assert frozenset(os.sched_getaffinity(0)) == allowed
+    assert _placement(rt, "strategy") == (frozenset({cpu}), os.SCHED_BATCH)
+    assert (frozenset(os.sched_getaffinity(0)), os.sched_getscheduler(0)) == (
+        frozenset({cpu}),
+        os.SCHED_BATCH,
+    )
     rt.stop()
+    assert (frozenset(os.sched_getaffinity(0)), os.sched_getscheduler(0)) == before
 
 
 @linux_only
