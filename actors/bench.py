@@ -13,7 +13,8 @@ messages, and plain function calls) are measured on the same machine in the same
   actor having produced the order acceptance (3 hops). Baseline: 4 bare Pykka actors, from the
   first actor's receive to the fourth actor's. Percentiles p50/p99/p99.9 in microseconds.
 * ``actor_host_forwarding_msgs_per_s``: the actor host running the bare-Pykka chain's job
-  (5 components that only forward), i.e. the host's own overhead against the bare baseline.
+  (5 components that only forward), i.e. the host's own overhead against the bare baseline;
+  ``deterministic_forwarding_msgs_per_s``: the same job on the deterministic host.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 
 import pykka
 
-from actors.clock import Clock
+from actors.clock import Clock, LiveClock, SimulatedClock
 from actors.component import Component
 from actors.config import (
     DEFAULT_COMPONENTS,
@@ -40,6 +41,10 @@ from actors.config import (
     StrategySpec,
 )
 from actors.execution import FillModel, SimulatedVenue, VenueConfig
+from actors.host.deterministic import DeterministicHost
+from actors.host.pykka_host import PykkaHost
+from actors.host.routing import RoutingTable
+from actors.host.supervision import ComponentCell
 from actors.ids import StrategyId
 from actors.messages import (
     MarketSnapshot,
@@ -354,13 +359,10 @@ class _Sink:
             self.event.set()
 
 
-def _forwarding_host(sink: _Sink, stages: int = 5) -> Any:
-    from actors.clock import LiveClock
-    from actors.host.pykka_host import PykkaHost
-    from actors.host.routing import RoutingTable
-    from actors.host.supervision import ComponentCell
-
-    clock = LiveClock()
+def _forwarding_parts(
+    sink: _Sink, stages: int, clock: Clock
+) -> tuple[list[ComponentCell], RoutingTable]:
+    """The bare-Pykka chain's job as components: ``stages`` forwarders, the last one counting."""
     chain: list[tuple[str, type[Message], type[Message] | None]] = [
         ("s1", QuoteTick, _Hop1),
         ("s2", _Hop1, _Hop2),
@@ -375,7 +377,30 @@ def _forwarding_host(sink: _Sink, stages: int = 5) -> Any:
     chain = [*chain[: stages - 1], (chain[stages - 1][0], chain[stages - 1][1], None)]
     cells = [ComponentCell(name, factory(name, out)) for name, _, out in chain]
     routes = RoutingTable([(name, (sub,)) for name, sub, _ in chain])
+    return cells, routes
+
+
+def _forwarding_host(sink: _Sink, stages: int = 5) -> PykkaHost:
+    clock = LiveClock()
+    cells, routes = _forwarding_parts(sink, stages, clock)
     return PykkaHost(cells, routes, clock, lockstep=False)
+
+
+def _deterministic_forwarding_throughput(ticks: Sequence[QuoteTick]) -> float:
+    """The same forwarding job on the deterministic host (its own overhead per delivery)."""
+    sink = _Sink(len(ticks))
+    clock = SimulatedClock(0)
+    cells, routes = _forwarding_parts(sink, 5, clock)
+    host = DeterministicHost(cells, routes, clock)
+    host.start()
+    try:
+        t0 = time.perf_counter()
+        for q in ticks:
+            host.feed(q)
+        host.run_until_idle()
+        return 5 * sink.count / (time.perf_counter() - t0)
+    finally:
+        host.stop()
 
 
 def _forwarding_throughput(ticks: Sequence[QuoteTick]) -> float:
@@ -427,6 +452,9 @@ def run_actor_benchmark(messages: int = 20_000, latency_samples: int = 2_000) ->
             "actor_lockstep_msgs_per_s": measure_throughput("pykka", True, ticks),
             "bare_pykka_msgs_per_s": _bare_pykka_throughput(ticks),
             "actor_host_forwarding_msgs_per_s": _forwarding_throughput(ticks),
+            "deterministic_forwarding_msgs_per_s": _deterministic_forwarding_throughput(
+                scripted_quotes(messages * 5)
+            ),
             "function_calls_per_s": _function_calls(ticks),
             "tick_to_order_us": _actor_latency(lat_ticks),
             "bare_pykka_tick_to_order_us": _bare_latency(lat_ticks),
@@ -444,6 +472,10 @@ def run_actor_benchmark(messages: int = 20_000, latency_samples: int = 2_000) ->
         / bare_p50,
         "deterministic_over_actor_throughput": result["deterministic_msgs_per_s"]
         / result["actor_msgs_per_s"],
+        "deterministic_over_actor_forwarding_throughput": result[
+            "deterministic_forwarding_msgs_per_s"
+        ]
+        / result["actor_host_forwarding_msgs_per_s"],
     }
     result["params"] = {"messages": messages, "latency_samples": latency_samples}
     return result

@@ -86,22 +86,35 @@ def _bench_actors(args: argparse.Namespace) -> int:
         _print_json(result)
         return 0
     print("Actor pipeline benchmark (data -> strategy -> risk -> execution -> portfolio)")
-    for label, key in [
-        ("deterministic host", "deterministic_msgs_per_s"),
-        ("actor host", "actor_msgs_per_s"),
-        ("bare Pykka (baseline)", "bare_pykka_msgs_per_s"),
-        ("plain function calls", "function_calls_per_s"),
+    bare = result["bare_pykka_msgs_per_s"]
+    for label, key, base in [
+        ("deterministic host", "deterministic_msgs_per_s", None),
+        ("actor host", "actor_msgs_per_s", None),
+        ("actor host, lockstep", "actor_lockstep_msgs_per_s", None),
+        ("plain function calls", "function_calls_per_s", None),
+        ("forwarding job: bare Pykka", "bare_pykka_msgs_per_s", None),
+        ("forwarding job: actor host", "actor_host_forwarding_msgs_per_s", bare),
+        ("forwarding job: determ. host", "deterministic_forwarding_msgs_per_s", bare),
     ]:
-        print(f"  {label:<24}{result[key]:>14,.0f} msgs/s")
+        ratio = "" if base is None else f"   {result[key] / base:.2f}x bare Pykka"
+        print(f"  {label:<30}{result[key]:>14,.0f} msgs/s{ratio}")
+    bare_p50 = result["bare_pykka_tick_to_order_us"]["p50"]
     for label, key in [
         ("tick-to-order, actor host", "tick_to_order_us"),
-        ("bare Pykka (baseline)", "bare_pykka_tick_to_order_us"),
+        ("forwarding, actor host", "actor_host_forwarding_latency_us"),
+        ("bare Pykka, 4 hops (baseline)", "bare_pykka_tick_to_order_us"),
     ]:
         lat = result[key]
         print(
-            f"  {label:<28} p50 {lat['p50']:.0f} us  p99 {lat['p99']:.0f} us  "
-            f"p99.9 {lat['p999']:.0f} us"
+            f"  {label:<30}p50 {lat['p50']:>5.0f} us  p99 {lat['p99']:>5.0f} us  "
+            f"p99.9 {lat['p999']:>5.0f} us   p50 {lat['p50'] / bare_p50:.2f}x bare Pykka"
         )
+    ratios = result["ratios"]
+    print(
+        f"  deterministic / actor host: {ratios['deterministic_over_actor_throughput']:.2f}x "
+        f"(real components), {ratios['deterministic_over_actor_forwarding_throughput']:.2f}x "
+        "(forwarding job)"
+    )
     return 0
 
 

@@ -53,6 +53,19 @@ def test_bench_actors_json_has_every_key(capsys: pytest.CaptureFixture[str]) -> 
         assert set(result[key]) >= {"p50", "p99", "p999"}
 
 
+def test_bench_actors_text_prints_each_figure_beside_its_baseline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "actors", "--messages", "300", "--latency-samples", "20"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("  ")[1].strip(): line for line in out.splitlines()[1:] if "  " in line}
+    assert "x bare Pykka" in rows["forwarding job: actor host"]
+    assert "x bare Pykka" in rows["forwarding job: determ. host"]
+    assert "p50" in rows["tick-to-order, actor host"]
+    assert "x bare Pykka" in rows["tick-to-order, actor host"]
+    assert "deterministic / actor host:" in out
+
+
 def test_bench_rejects_a_too_small_run() -> None:
     with pytest.raises(SystemExit):
         main(["bench", "matching", "--ops", "10"])
