@@ -8,8 +8,9 @@ ids, timestamps and the causal chain are filled in one way everywhere.
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from actors.clock import Clock
@@ -22,6 +23,15 @@ Handler = Callable[[Any, Any], Sequence[Message] | None]
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _EMPTY: tuple[Message, ...] = ()
+
+
+class _SelfMarker:
+    """Stands for the component inside its own checkpoint (see ``Component.checkpoint``)."""
+
+    __slots__ = ()
+
+
+_SELF = _SelfMarker()
 M = TypeVar("M", bound=Message)
 
 
@@ -40,6 +50,13 @@ class Component:
     subscriptions: ClassVar[tuple[type[Message], ...]] = ()
     #: Message types replayed to rebuild state after a supervised restart (None: all handled).
     journal_types: ClassVar[tuple[type[Message], ...] | None] = None
+    #: Instance attributes a :meth:`checkpoint` leaves out: identity and infrastructure a fresh
+    #: instance gets from its factory (its name, the shared clock, instrumentation wrapping
+    #: ``handle``). A subclass adds e.g. a live venue connection.
+    checkpoint_exclude: ClassVar[frozenset[str]] = frozenset({"name", "clock", "handle"})
+    #: Journaled messages between supervision checkpoints when the spec says ``"auto"``:
+    #: ``None`` (keep the whole journal) unless the component's state is small and bounded.
+    checkpoint_every: ClassVar[int | None] = None
     _dispatch_cache: ClassVar[dict[type, Handler | None]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -132,6 +149,26 @@ class Component:
         details: tuple[tuple[str, str | int | float | bool | None], ...] = (),
     ) -> LogEntry:
         return LogEntry(**self.stamp(cause), level=level, message=text, details=details)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """This component's state, deep-copied: independent of the live instance.
+
+        Supervision takes one every ``SupervisionSpec.checkpoint_every`` journaled messages and
+        drops the journal up to it, so a restart restores the checkpoint and replays only what
+        came after -- memory stays bounded in a long live session. Every instance attribute is
+        state except :attr:`checkpoint_exclude` (what a fresh instance gets from its factory);
+        a back-reference to the component itself is re-pointed at the restored instance.
+        Messages are immutable and shared, not copied. Raises (``TypeError``, ``copy.Error``)
+        when some state cannot be copied: supervision then keeps the full journal.
+        """
+        exclude = self.checkpoint_exclude
+        state = {k: v for k, v in vars(self).items() if k not in exclude}
+        return copy.deepcopy(state, {id(self): _SELF, id(self.clock): self.clock})
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Take over a :meth:`checkpoint` (copied again, so one checkpoint serves several
+        restarts)."""
+        vars(self).update(copy.deepcopy(dict(state), {id(_SELF): self, id(self.clock): self.clock}))
 
     def inherit(self, previous: Component) -> None:
         """After a supervised restart: take over state that survives the failure.

@@ -106,6 +106,7 @@ class RuntimeConfig:
                     c["supervision"] = SupervisionSpec(
                         policy=RestartPolicy(sup.get("policy", "RESTART")),
                         max_restarts=int(sup.get("max_restarts", 3)),
+                        checkpoint_every=sup.get("checkpoint_every", "auto"),
                     )
                 c["depends_on"] = tuple(c.get("depends_on", ()))
                 comps.append(ComponentSpec(**c))

@@ -45,6 +45,7 @@ class ScriptedSource:
 class DataComponent(Component):
     subscriptions = (Bar, QuoteTick, TradeTick)
     journal_types = (Bar, QuoteTick, TradeTick)
+    checkpoint_every = 10_000  # state: the last bar, quote and trade per symbol
 
     def __init__(self, name: str, clock: Clock) -> None:
         super().__init__(name, clock)

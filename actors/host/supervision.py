@@ -5,15 +5,17 @@ delivery goes through :meth:`ComponentCell.deliver`, which never lets a handler 
 
 1. the failing message becomes a :class:`DeadLetter` carrying the exception text, and a
    :class:`ComponentFailed` event is emitted (risk halts trading if data or execution failed);
-2. the :class:`RestartPolicy` decides: RESTART builds a fresh component from the factory, replays
-   the journal (every message it handled successfully, or ``journal_types``) to rebuild its state,
-   (memory: a RESTART-supervised component keeps its journal for the whole run; STOP and
-   ESCALATE keep none -- choose ESCALATE for long backtests where a failure is a bug anyway)
-   (after :meth:`Component.inherit` lets it take over what survives, e.g. the logger's buffer),
-   emits :class:`ComponentStarted` (``restarted=True``; risk resumes) and retries the failed
-   message once, so nothing already accepted is lost; STOP leaves the component STOPPED (later
-   messages become dead letters); ESCALATE raises :class:`EscalatedFailureError` to the host.
-   After ``max_restarts`` restarts a further failure escalates.
+2. the :class:`RestartPolicy` decides: RESTART builds a fresh component from the factory,
+   restores its last checkpoint and replays the journal since (every message it handled
+   successfully, or ``journal_types``) to rebuild its state (memory: every
+   ``checkpoint_every`` journaled messages the state is checkpointed and the journal emptied,
+   so a long live session holds one copy of the state plus at most that many messages; STOP and
+   ESCALATE keep neither) (after :meth:`Component.inherit` lets it take over what survives,
+   e.g. the logger's buffer), emits :class:`ComponentStarted` (``restarted=True``; risk
+   resumes) and retries the failed message once, so nothing already accepted is lost; STOP
+   leaves the component STOPPED (later messages become dead letters); ESCALATE raises
+   :class:`EscalatedFailureError` to the host. After ``max_restarts`` restarts a further
+   failure escalates.
 
 Running the same cell code on both hosts is what keeps their outputs identical under faults.
 Supervisor messages use their own id sequence (``<name>.sup-<n>``) so a restarted component's
@@ -22,13 +24,14 @@ ids continue exactly as if it had never failed.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from actors.component import Component
-from actors.errors import EscalatedFailureError
+from actors.errors import ConfigurationError, EscalatedFailureError
 from actors.ids import IdSequence
 from actors.lifecycle import COMPONENT_TRANSITIONS, ComponentStatus
 from actors.messages import (
@@ -36,6 +39,8 @@ from actors.messages import (
     ComponentStarted,
     ComponentStopped,
     DeadLetter,
+    LogEntry,
+    LogLevel,
     Message,
 )
 
@@ -54,8 +59,26 @@ class RestartPolicy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SupervisionSpec:
+    """``checkpoint_every``: RESTART only -- after this many journaled messages the component's
+    state is checkpointed (:meth:`Component.checkpoint`) and the journal emptied, so memory is
+    bounded by the state, not by the length of the run; ``None`` keeps the whole journal;
+    ``"auto"`` takes the component's :attr:`Component.checkpoint_every` (set by the components
+    whose state is small and bounded: a checkpoint copies the whole state, so one of a state
+    that grows with the run -- every order ever, an equity history -- would stall its actor
+    longer each time)."""
+
     policy: RestartPolicy = RestartPolicy.RESTART
     max_restarts: int = 3
+    checkpoint_every: int | Literal["auto"] | None = "auto"
+
+    def __post_init__(self) -> None:
+        every = self.checkpoint_every
+        if every is None or every == "auto":
+            return
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigurationError(
+                f"checkpoint_every must be an int >= 1, null or 'auto', not {every!r}"
+            )
 
 
 class ComponentCell:
@@ -81,6 +104,13 @@ class ComponentCell:
         self._journal_types: frozenset[type] | None = None if jt is None else frozenset(jt)
         # only a RESTART policy ever replays: other policies keep no journal (no memory cost)
         self._journaling = self.supervision.policy is RestartPolicy.RESTART
+        self._checkpoint: dict[str, Any] | None = None
+        every = self.supervision.checkpoint_every
+        if every == "auto":
+            every = type(self.component).checkpoint_every
+        self._checkpoint_every = sys.maxsize if every is None else int(every)
+        self.checkpoints = 0
+        self.checkpoint_error = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> list[Message]:
@@ -135,7 +165,30 @@ class ComponentCell:
         if self._journaling:  # inline: this runs for every message a component handles
             jt = self._journal_types
             if isinstance(message, Message) and (jt is None or type(message) in jt):
-                self.journal.append(message)
+                journal = self.journal
+                journal.append(message)
+                if len(journal) >= self._checkpoint_every:
+                    return self._take_checkpoint(message, out)
+        return out
+
+    def _take_checkpoint(self, cause: Message, out: Sequence[Message]) -> Sequence[Message]:
+        """Checkpoint the component and empty the journal; if its state cannot be copied, keep
+        the whole journal from now on and say so once (a WARNING after ``out``)."""
+        try:
+            state = self.component.checkpoint()
+        except Exception as exc:  # an uncopyable attribute (a lock, a socket...)
+            self._checkpoint_every = sys.maxsize
+            self.checkpoint_error = f"{type(exc).__name__}: {exc}"
+            warning = LogEntry(
+                **self._stamp(cause),
+                level=LogLevel.WARNING,
+                message="checkpoint failed: keeping the whole journal for restarts",
+                details=(("component", self.name), ("error", self.checkpoint_error[:300])),
+            )
+            return (*out, warning)
+        self._checkpoint = state
+        self.journal.clear()
+        self.checkpoints += 1
         return out
 
     def absorb(self, message: object) -> None:
@@ -198,10 +251,14 @@ class ComponentCell:
         return out
 
     def _restart(self) -> None:
-        """Fresh component, state rebuilt by replaying the journal (outputs discarded)."""
+        """Fresh component, state rebuilt from the last checkpoint (if any) and the journal
+        since (replayed, outputs discarded); what survives the failure is inherited after the
+        checkpoint is restored, so it wins."""
         self.restarts += 1
         old = self.component
         fresh = self.factory()
+        if self._checkpoint is not None:
+            fresh.restore(self._checkpoint)
         fresh.inherit(old)
         for past in self.journal:
             fresh.handle(past)

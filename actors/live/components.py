@@ -154,6 +154,8 @@ class LiveExecutionComponent(ExecutionComponent):
         PollVenue,
         AdoptOrder,
     )
+    #: the venue is the engine's broker connection, shared with every restarted instance
+    checkpoint_exclude = ExecutionComponent.checkpoint_exclude | {"venue"}
 
     def on_poll_venue(self, cmd: PollVenue) -> Sequence[Message]:
         request_refresh = getattr(self.venue, "request_refresh", None)

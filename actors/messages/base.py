@@ -92,6 +92,12 @@ class Message:
         check_ts(self, "ts_event", ts_event)
         check_ts(self, "ts_init", ts_init)
 
+    def __copy__(self) -> Message:
+        return self  # immutable (frozen, no mutable fields): a copy would be equal and useless
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Message:
+        return self  # so checkpoints of component state share messages instead of copying them
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # not ``super()``: slots=True rebuilt Message, its methods' ``__class__`` is the old one
         super(Message, cls).__init_subclass__(**kwargs)

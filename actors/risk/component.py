@@ -87,6 +87,8 @@ _LIMIT = OrderType.LIMIT
 
 
 class RiskComponent(Component):
+    #: state: per-symbol prices, stops and books, working orders -- small and bounded
+    checkpoint_every = 10_000
     subscriptions = (
         Signal,
         MarketSnapshot,

@@ -89,7 +89,7 @@ pub struct PyOpenLot {
 /// closes, and flips through zero (the old lots close first, the rest opens a new lot). Sizes
 /// are decimals converted with `size_increment` (default 1e-8: fractional crypto sizes).
 #[pyclass(name = "FifoTracker", module = "ferrotrade._ferrotrade_core")]
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PyFifoTracker {
     tracker: FifoTracker,
     ids: FxHashMap<String, u32>,
@@ -307,5 +307,15 @@ impl PyFifoTracker {
     fn take_round_trips(&mut self) -> Vec<PyRoundTrip> {
         let trips = self.tracker.take_round_trips();
         trips.iter().map(|r| self.round_trip(r)).collect()
+    }
+
+    /// An independent copy: open lots, round trips and symbols (supervision checkpoints).
+    fn __copy__(&self) -> Self {
+        self.clone()
+    }
+
+    /// Same as `__copy__`: the tracker holds no Python objects to copy deeper.
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.clone()
     }
 }

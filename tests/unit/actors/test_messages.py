@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import typing
@@ -181,3 +182,16 @@ def test_enum_fields_accept_their_string_values_and_reject_others() -> None:
             price=1.0,
             quantity=1.0,
         )
+
+
+def test_messages_are_shared_not_copied() -> None:
+    """Immutable: a copy (e.g. inside a supervision checkpoint of component state) is the
+    message itself, which is both correct and ~30 us cheaper than copying field by field."""
+    quote = m.QuoteTick(ts_event=1, symbol="A", bid=1.0, ask=2.0, bid_size=1.0, ask_size=1.0)
+    snap = m.MarketSnapshot(ts_event=1, symbol="A", last_price=1.5, quote=quote)
+    state = {"last": snap, "seen": [snap]}
+    copied = copy.deepcopy(state)
+    assert copied["last"] is snap
+    assert copied["seen"][0] is snap
+    assert copied["seen"] is not state["seen"]
+    assert copy.copy(snap) is snap

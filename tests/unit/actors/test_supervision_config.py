@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -24,6 +26,7 @@ from actors.messages import (
     LogLevel,
     Message,
 )
+from actors.runtime import Runtime
 from actors.testing import FaultInjector
 
 
@@ -83,6 +86,100 @@ def test_restart_rebuilds_state_from_journal_and_retries_once() -> None:
     entry = out[3]
     assert isinstance(entry, LogEntry)
     assert entry.message_id == "counter-3"  # ids continue as if nothing failed
+
+
+class Hooked(Counter):
+    """A counter with a back-reference to itself and, optionally, an uncopyable attribute."""
+
+    def __init__(self, name: str, clock: SimulatedClock, lock: bool = False) -> None:
+        super().__init__(name, clock)
+        self.callbacks = [self.on_bar]
+        self.seen: list[float] = []
+        if lock:
+            self.guard = threading.Lock()
+
+    def on_bar(self, b: Bar) -> Sequence[Message]:
+        self.seen.append(b.close)
+        return super().on_bar(b)
+
+
+def test_checkpoints_bound_the_journal_and_a_restart_restores_the_last_one() -> None:
+    Counter.armed[0] = False
+    clock = SimulatedClock()
+    injector = FaultInjector(lambda name, c: Hooked(name, c), at=9)
+    cell = ComponentCell(
+        "counter", lambda: injector("counter", clock), SupervisionSpec(checkpoint_every=3)
+    )
+    cell.start()
+    for i in range(1, 9):
+        cell.deliver(bar(i, float(i)))
+        assert len(cell.journal) < 3
+    assert cell.checkpoints == 2  # after bars 3 and 6; bars 7 and 8 wait in the journal
+    before = cell.component
+    assert isinstance(before, Hooked)
+    out = cell.deliver(bar(9, 9.0))  # the injected fault: restart from the checkpoint
+    assert [type(m) for m in out] == [DeadLetter, ComponentFailed, ComponentStarted, LogEntry]
+    fresh = cell.component
+    assert isinstance(fresh, Hooked)
+    assert fresh is not before
+    assert fresh.total == 45.0  # 1 + ... + 9: checkpoint (1..6), journal (7, 8), retry (9)
+    assert fresh.seen == [float(i) for i in range(1, 10)]
+    assert fresh.seen is not before.seen  # the checkpoint is a copy, not the old list
+    assert fresh.callbacks[0].__self__ is fresh  # a back-reference follows the new instance
+    assert fresh.clock is clock
+    entry = out[3]
+    assert isinstance(entry, LogEntry)
+    assert entry.message_id == "counter-9"  # ids continue as if nothing failed
+
+
+def test_uncopyable_state_keeps_the_whole_journal_and_says_so_once() -> None:
+    Counter.armed[0] = False
+    clock = SimulatedClock()
+    cell = ComponentCell(
+        "counter", lambda: Hooked("counter", clock, lock=True), SupervisionSpec(checkpoint_every=2)
+    )
+    cell.start()
+    outs = [cell.deliver(bar(i, float(i))) for i in range(1, 6)]
+    warnings = [m for out in outs for m in out if isinstance(m, LogEntry) and m.level == "WARNING"]
+    assert len(warnings) == 1
+    assert "checkpoint failed" in warnings[0].message
+    assert "lock" in cell.checkpoint_error
+    assert cell.checkpoints == 0
+    assert len(cell.journal) == 5  # everything kept: a restart replays it all
+    Counter.armed[0] = True
+    cell.deliver(bar(6, 13.0))  # restart: poison retried and dead-lettered, state rebuilt
+    component = cell.component
+    assert isinstance(component, Hooked)
+    assert component.total == 15.0
+
+
+def test_checkpoint_every_is_validated_and_read_from_config() -> None:
+    for bad in (0, -1, 2.5, True, "10"):
+        with pytest.raises(ConfigurationError, match="checkpoint_every"):
+            SupervisionSpec(checkpoint_every=bad)  # type: ignore[arg-type]
+    cfg = RuntimeConfig.from_dict(
+        {"components": [{"name": "risk", "kind": "risk", "supervision": {"checkpoint_every": 50}}]}
+    )
+    assert cfg.components[0].supervision.checkpoint_every == 50
+    cfg = RuntimeConfig.from_dict(
+        {
+            "components": [
+                {"name": "risk", "kind": "risk", "supervision": {"checkpoint_every": None}}
+            ]
+        }
+    )
+    assert cfg.components[0].supervision.checkpoint_every is None
+
+
+def test_auto_checkpoints_only_components_with_small_bounded_state() -> None:
+    """ "auto" (the default): data and risk checkpoint every 10,000 journaled messages; the
+    components whose state grows with the run (every order, an equity history) keep the
+    journal, so a checkpoint never copies an ever larger state."""
+    rt = Runtime(RuntimeConfig())
+    every = {name: cell._checkpoint_every for name, cell in rt.host.cells.items()}
+    assert every["data"] == every["risk"] == 10_000
+    for name in ("strategy", "execution", "portfolio", "reporting", "logger"):
+        assert every[name] == sys.maxsize, name
 
 
 def test_poison_message_is_dead_lettered_after_retry_and_component_keeps_running() -> None:

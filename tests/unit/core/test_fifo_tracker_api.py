@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -100,3 +101,15 @@ def test_batch_is_all_or_nothing_and_equals_one_by_one() -> None:
         fresh.add_fills("X", sides, bad, prices, fees, ts)
     assert fresh.symbols() == []
     assert fresh.round_trips() == []
+
+
+def test_copies_are_independent_of_the_original() -> None:
+    """Supervision checkpoints copy a portfolio's trackers: a copy must share nothing."""
+    t = FifoTracker(1e-8)
+    t.add_fill("A", "buy", 2.0, 10.0, fee=0.5, ts=1)
+    for c in (copy.copy(t), copy.deepcopy(t)):
+        c.add_fill("A", "sell", 1.0, 12.0, ts=2)
+        c.add_fill("B", "buy", 1.0, 5.0, ts=3)
+        assert (c.position("A"), c.position("B"), len(c.round_trips())) == (1.0, 1.0, 1)
+    assert (t.position("A"), t.symbols(), t.round_trips(), t.fees_paid) == (2.0, ["A"], [], 0.5)
+    assert [lot.quantity for lot in copy.deepcopy(t).open_lots("A")] == [2.0]
