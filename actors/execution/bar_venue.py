@@ -67,7 +67,13 @@ from actors.clock import Clock
 from actors.execution.component import ExecutionComponent
 from actors.execution.orders import ORDER_TRANSITIONS, OrderStatus
 from actors.execution.sessions import SESSION_TZ, SessionClock
-from actors.execution.venue import Stamper, VenuePort, reject_command, reject_unknown_order
+from actors.execution.venue import (
+    Stamper,
+    VenuePort,
+    fill_event,
+    reject_command,
+    reject_unknown_order,
+)
 from actors.ids import ClientOrderId, StrategyId, VenueOrderId
 from actors.messages import (
     Bar,
@@ -78,9 +84,7 @@ from actors.messages import (
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
-    OrderFilled,
     OrderModified,
-    OrderPartiallyFilled,
     OrderRejected,
     OrderType,
     RejectReason,
@@ -470,30 +474,9 @@ class BarVenue:
         if o.remaining <= 1e-9:
             self._move(o, "fill")
             self._remove(n, o)
-            return OrderFilled(
-                **st.stamp(cause, ts),
-                client_order_id=order.client_order_id,
-                strategy_id=order.strategy_id,
-                symbol=order.symbol,
-                side=order.side,
-                price=price,
-                quantity=qty,
-                fee=fee,
-                trade_id=f"T-{self._trade_seq}",
-            )
+            return fill_event(order, st.stamp(cause, ts), price, qty, fee, self._trade_seq)
         self._move(o, "partial_fill")
-        return OrderPartiallyFilled(
-            **st.stamp(cause, ts),
-            client_order_id=order.client_order_id,
-            strategy_id=order.strategy_id,
-            symbol=order.symbol,
-            side=order.side,
-            price=price,
-            quantity=qty,
-            remaining=o.remaining,
-            fee=fee,
-            trade_id=f"T-{self._trade_seq}",
-        )
+        return fill_event(order, st.stamp(cause, ts), price, qty, fee, self._trade_seq, o.remaining)
 
     def _canceled(
         self, n: int, o: _Order, cause: Message, st: Stamper, reason: str

@@ -109,6 +109,44 @@ _IMMEDIATE = FillModel.IMMEDIATE
 _MARKET = OrderType.MARKET
 
 
+def fill_event(
+    order: SubmitOrder,
+    envelope: dict[str, Any],
+    price: float,
+    qty: float,
+    fee: float,
+    trade_seq: int,
+    remaining: float | None = None,
+) -> OrderFilled | OrderPartiallyFilled:
+    """The event of one fill of ``order`` (trade id ``T-<trade_seq>``): ``OrderFilled`` when
+    nothing remains, else ``OrderPartiallyFilled`` with ``remaining``. Built without a shared
+    kwargs dict: it runs for every fill of every simulated venue."""
+    if remaining is None:
+        return OrderFilled(
+            **envelope,
+            client_order_id=order.client_order_id,
+            strategy_id=order.strategy_id,
+            symbol=order.symbol,
+            side=order.side,
+            price=price,
+            quantity=qty,
+            fee=fee,
+            trade_id=f"T-{trade_seq}",
+        )
+    return OrderPartiallyFilled(
+        **envelope,
+        client_order_id=order.client_order_id,
+        strategy_id=order.strategy_id,
+        symbol=order.symbol,
+        side=order.side,
+        price=price,
+        quantity=qty,
+        remaining=remaining,
+        fee=fee,
+        trade_id=f"T-{trade_seq}",
+    )
+
+
 def reject_command(
     cmd: CancelOrder | ModifyOrder, st: Stamper, code: RejectReason, reason: str
 ) -> OrderRejected:
@@ -152,34 +190,12 @@ class SimulatedVenue:
         fee = price * qty * self.config.fee_bps / 10_000.0
         self._trade_seq += 1
         w.remaining -= qty
-        # two explicit constructions, not one shared kwargs dict: this runs for every fill
         if w.remaining <= 1e-12:
             self._move(w, "fill")
             del self._working[o.client_order_id]
-            return OrderFilled(
-                **st.stamp(cause),
-                client_order_id=o.client_order_id,
-                strategy_id=o.strategy_id,
-                symbol=o.symbol,
-                side=o.side,
-                price=price,
-                quantity=qty,
-                fee=fee,
-                trade_id=f"T-{self._trade_seq}",
-            )
+            return fill_event(o, st.stamp(cause), price, qty, fee, self._trade_seq)
         self._move(w, "partial_fill")
-        return OrderPartiallyFilled(
-            **st.stamp(cause),
-            client_order_id=o.client_order_id,
-            strategy_id=o.strategy_id,
-            symbol=o.symbol,
-            side=o.side,
-            price=price,
-            quantity=qty,
-            remaining=w.remaining,
-            fee=fee,
-            trade_id=f"T-{self._trade_seq}",
-        )
+        return fill_event(o, st.stamp(cause), price, qty, fee, self._trade_seq, w.remaining)
 
     def _slip(self, side: Side, price: float) -> float:
         bps = self.config.slippage_bps
