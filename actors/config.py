@@ -73,7 +73,10 @@ class RuntimeConfig:
     """``host``: "deterministic" or "pykka"; ``lockstep`` (pykka only) gives backtest
     determinism; ``live_clock`` uses the wall clock instead of a simulated one. ``pin_cpu`` and
     ``sched_batch`` place the actor threads (see :mod:`actors.host.affinity`): one core, and no
-    wake-up preemption, so a ``tell`` costs a same-core switch instead of a cross-core wake."""
+    wake-up preemption, so a ``tell`` costs a same-core switch instead of a cross-core wake.
+    The thread that calls ``start()`` (the driver, which feeds the actors) joins that core and
+    policy until ``stop()`` -- and, as on Linux any thread does, so do threads it starts
+    meanwhile; ``pin_cpu=None, sched_batch=False`` leaves every thread where it was."""
 
     host: Literal["deterministic", "pykka"] = "deterministic"
     lockstep: bool = True
