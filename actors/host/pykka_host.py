@@ -24,11 +24,11 @@ Two modes, one component code:
 
 Placement (:mod:`actors.host.affinity`): by default every actor thread, and the driver (the
 thread that starts the host) while the host runs, is pinned to one core and put in
-``SCHED_BATCH``. Under the GIL the
-threads never run in parallel anyway; on one core a ``tell`` is a same-core context switch
-instead of a cross-core wake-up, and without wake-up preemption the woken actor does not
-preempt the teller only to wait for the GIL it still holds. Measured here (2 vCPU, CPython
-3.11): a thread round trip 56-68 us -> 8 us. ``pin_cpu=None, sched_batch=False`` turns it off.
+``SCHED_BATCH``. Under the GIL the threads never run in parallel anyway; on one core a ``tell``
+is a same-core context switch instead of a cross-core wake-up, and without wake-up preemption
+the woken actor does not preempt the teller only to wait for the GIL it still holds. Measured
+here (2 vCPU, CPython 3.11): a thread round trip 56-68 us -> 8 us. ``pin_cpu=None,
+sched_batch=False`` turns it off.
 
 Latency: inboxes are ``queue.SimpleQueue`` (C implementation, cheaper put/get than
 ``queue.Queue``); an actor retires its message and accounts for its outputs *before* its tells,
@@ -603,7 +603,7 @@ class PykkaHost:
     # -- driving -----------------------------------------------------------------------------
     def _call(self, name: str, fn: Callable[[ComponentCell], T]) -> T:
         buf = self._buffers.get(name)
-        if buf is not None and buf.items and fn != buf.drain_into:
+        if buf is not None and fn != buf.drain_into:
             call = fn
 
             def fn(cell: ComponentCell) -> T:  # a tap answers after what was sent before
@@ -643,15 +643,14 @@ class PykkaHost:
             self._run_steps([(ts, (m,)) for ts, _, m in steps])
         self._wait_idle()
 
-    def _wait_idle(self, drain_taps: bool = False) -> None:
+    def _wait_idle(self) -> None:
         """Wait until no message is in flight, then drain the taps' buffers: every one in
-        lockstep mode (their messages precede the next wave's) or with ``drain_taps``, in live
-        mode those :meth:`TapBuffer.due`."""
+        lockstep mode (their messages precede the next wave's), in live mode those
+        :meth:`TapBuffer.due` (a query or stop drains the rest)."""
         if not self.inflight.wait_idle(_REPLY_TIMEOUT_S):
             raise ActorRuntimeError(f"actors not idle after {_REPLY_TIMEOUT_S}s")
-        every = drain_taps or self.lockstep
         for name, buf in self._buffers.items():
-            if name in self.refs and (buf.due() if not every else bool(buf.items)):
+            if name in self.refs and (bool(buf.items) if self.lockstep else buf.due()):
                 self._call(name, buf.drain_into)
         self._raise_failure()
 
