@@ -116,8 +116,8 @@ class Component:
         """``message`` (built without an envelope, e.g. by a strategy) with the envelope
         :meth:`stamp` gives a message caused by ``cause``, plus ``envelope`` fields such as
         ``strategy_id``: one generated copy, no intermediate dict (the signal hot path)."""
-        copy = restamper(type(message))
-        return copy(
+        copier = restamper(type(message))
+        return copier(
             message,
             message_id=self._ids.next_message_id(),
             ts_event=cause.ts_event,
