@@ -165,6 +165,12 @@ class Component:
         state = {k: v for k, v in vars(self).items() if k not in exclude}
         return copy.deepcopy(state, {id(self): _SELF, id(self.clock): self.clock})
 
+    def checkpoint_ready(self) -> bool:
+        """Whether a checkpoint now is worthwhile (default yes). A component whose state may
+        grow with the run answers no while it does; supervision then keeps the journal and
+        asks again ``checkpoint_every`` messages later."""
+        return True
+
     def restore(self, state: Mapping[str, Any]) -> None:
         """Take over a :meth:`checkpoint` (copied again, so one checkpoint serves several
         restarts)."""

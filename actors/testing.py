@@ -87,6 +87,8 @@ def scripted_quotes(
 class FlipStrategy(Strategy):
     """Every ``period`` snapshots of a symbol: BUY ``qty``, then next time SELL ``qty``."""
 
+    bounded_state = True  # a count and a side per symbol
+
     def __init__(self, strategy_id: StrategyId, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(strategy_id, params)
         self.period = int(self.params.get("period", 3))
@@ -109,6 +111,8 @@ class FlipStrategy(Strategy):
 class TargetStrategy(Strategy):
     """Targets +``size`` when the close is above the previous close, else -``size``; every
     third target is a LIMIT at the last price."""
+
+    bounded_state = True  # the previous close per symbol and a counter
 
     def __init__(self, strategy_id: StrategyId, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(strategy_id, params)

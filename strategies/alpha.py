@@ -59,6 +59,8 @@ def factor_score(factor: str, closes: Sequence[float]) -> float:
 class AlphaStrategy(Strategy):
     """Cross-sectional factor ranking; rebalances to the top k symbols every N periods."""
 
+    bounded_state = True  # closes: a deque of lookback + 1 per symbol
+
     parameters = ParamSchema(
         (
             Param("factor", str, "momentum", "ranking factor", choices=FACTORS),

@@ -31,6 +31,11 @@ class Strategy(ABC):
 
     #: Declared parameters; ``None`` means "no schema, accept params as given".
     parameters: ClassVar[ParamSchema | None] = None
+    #: True when the strategy's state stays bounded however long it runs (fixed windows,
+    #: streaming indicators, per-symbol values). Supervision may then checkpoint the strategy
+    #: component instead of journaling every snapshot for a restart; a strategy that keeps a
+    #: growing history leaves it False, since a checkpoint would copy that history each time.
+    bounded_state: ClassVar[bool] = False
 
     def __init__(self, strategy_id: StrategyId, params: StrategyParams | None = None) -> None:
         self.strategy_id = strategy_id

@@ -25,7 +25,13 @@ __all__ = ["RegimeStrategy"]
 
 
 class RegimeStrategy(Strategy):
-    """Subclass and implement :meth:`on_bar` returning the wanted regime or ``None`` (keep)."""
+    """Subclass and implement :meth:`on_bar` returning the wanted regime or ``None`` (keep).
+
+    The built-in subclasses keep streaming indicators per symbol (``bounded_state``); a subclass
+    that stores a growing history must set ``bounded_state = False``.
+    """
+
+    bounded_state = True
 
     def __init__(self, strategy_id: StrategyId, params: StrategyParams | None = None) -> None:
         super().__init__(strategy_id, params)

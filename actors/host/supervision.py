@@ -109,6 +109,7 @@ class ComponentCell:
         if every == "auto":
             every = type(self.component).checkpoint_every
         self._checkpoint_every = sys.maxsize if every is None else int(every)
+        self._checkpoint_at = self._checkpoint_every  # journal length that triggers the next
         self.checkpoints = 0
         self.checkpoint_error = ""
 
@@ -167,17 +168,21 @@ class ComponentCell:
             if isinstance(message, Message) and (jt is None or type(message) in jt):
                 journal = self.journal
                 journal.append(message)
-                if len(journal) >= self._checkpoint_every:
+                if len(journal) >= self._checkpoint_at:
                     return self._take_checkpoint(message, out)
         return out
 
     def _take_checkpoint(self, cause: Message, out: Sequence[Message]) -> Sequence[Message]:
-        """Checkpoint the component and empty the journal; if its state cannot be copied, keep
-        the whole journal from now on and say so once (a WARNING after ``out``)."""
+        """Checkpoint the component and empty the journal; if it is not ready, ask again
+        ``checkpoint_every`` messages later; if its state cannot be copied, keep the whole
+        journal from now on and say so once (a WARNING after ``out``)."""
+        if not self.component.checkpoint_ready():
+            self._checkpoint_at = len(self.journal) + self._checkpoint_every
+            return out
         try:
             state = self.component.checkpoint()
         except Exception as exc:  # an uncopyable attribute (a lock, a socket...)
-            self._checkpoint_every = sys.maxsize
+            self._checkpoint_at = sys.maxsize
             self.checkpoint_error = f"{type(exc).__name__}: {exc}"
             warning = LogEntry(
                 **self._stamp(cause),
@@ -188,6 +193,7 @@ class ComponentCell:
             return (*out, warning)
         self._checkpoint = state
         self.journal.clear()
+        self._checkpoint_at = self._checkpoint_every
         self.checkpoints += 1
         return out
 

@@ -59,9 +59,15 @@ class StrategyComponent(Component):
         *_ORDER_EVENTS,
     )
 
+    #: checkpointed only while every loaded strategy declares ``bounded_state``
+    checkpoint_every = 10_000
+
     def __init__(self, name: str, clock: Clock, registry: StrategyRegistry | None = None) -> None:
         super().__init__(name, clock)
         self.runner = StrategyRunner(registry)
+
+    def checkpoint_ready(self) -> bool:
+        return all(slot.strategy.bounded_state for slot in self.runner.all())
 
     def on_market_snapshot(self, snapshot: MarketSnapshot) -> Sequence[Message]:
         out: list[Message] = []

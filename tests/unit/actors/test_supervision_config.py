@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import pytest
 
@@ -15,6 +15,7 @@ from actors.config import ComponentSpec, RuntimeConfig, start_order
 from actors.errors import ConfigurationError, EscalatedFailureError, IllegalTransitionError
 from actors.host.routing import RoutingTable
 from actors.host.supervision import ComponentCell, RestartPolicy, SupervisionSpec
+from actors.ids import StrategyId
 from actors.lifecycle import ComponentStatus
 from actors.messages import (
     Bar,
@@ -22,12 +23,17 @@ from actors.messages import (
     ComponentStarted,
     ComponentStopped,
     DeadLetter,
+    LoadStrategy,
     LogEntry,
     LogLevel,
+    MarketSnapshot,
     Message,
+    Signal,
+    StartStrategy,
 )
 from actors.runtime import Runtime
-from actors.testing import FaultInjector
+from actors.strategy import StrategyComponent, StrategyRegistry
+from actors.testing import FaultInjector, FlipStrategy
 
 
 class Counter(Component):
@@ -172,14 +178,52 @@ def test_checkpoint_every_is_validated_and_read_from_config() -> None:
 
 
 def test_auto_checkpoints_only_components_with_small_bounded_state() -> None:
-    """ "auto" (the default): data and risk checkpoint every 10,000 journaled messages; the
-    components whose state grows with the run (every order, an equity history) keep the
-    journal, so a checkpoint never copies an ever larger state."""
+    """'auto' (the default): data, risk and strategy checkpoint every 10,000 journaled
+    messages; the components whose state grows with the run (every order, an equity history)
+    keep the journal, so a checkpoint never copies an ever larger state."""
     rt = Runtime(RuntimeConfig())
     every = {name: cell._checkpoint_every for name, cell in rt.host.cells.items()}
-    assert every["data"] == every["risk"] == 10_000
-    for name in ("strategy", "execution", "portfolio", "reporting", "logger"):
+    assert every["data"] == every["risk"] == every["strategy"] == 10_000
+    for name in ("execution", "portfolio", "reporting", "logger"):
         assert every[name] == sys.maxsize, name
+
+
+class Hoarder(FlipStrategy):
+    """Keeps every snapshot it sees: a growing history (``bounded_state`` False)."""
+
+    bounded_state = False
+
+    def __init__(self, strategy_id: StrategyId, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(strategy_id, params)
+        self.history: list[MarketSnapshot] = []
+
+    def generate_signals(self, snapshot: MarketSnapshot) -> Sequence[Signal]:
+        self.history.append(snapshot)
+        return super().generate_signals(snapshot)
+
+
+@pytest.mark.parametrize(("hoarder", "expected"), [(False, 3), (True, 0)])
+def test_the_strategy_component_checkpoints_only_while_every_strategy_is_bounded(
+    hoarder: bool, expected: int
+) -> None:
+    clock = SimulatedClock()
+    registry = StrategyRegistry({"flip": FlipStrategy, "hoard": Hoarder})
+
+    def build() -> StrategyComponent:
+        component = StrategyComponent("strategy", clock, registry)
+        component.handle(LoadStrategy(name="flip", strategy_id=StrategyId("a")))
+        component.handle(StartStrategy(strategy_id=StrategyId("a")))
+        if hoarder:
+            component.handle(LoadStrategy(name="hoard", strategy_id=StrategyId("b")))
+        return component
+
+    cell = ComponentCell("strategy", build, SupervisionSpec(checkpoint_every=10))
+    cell.start()
+    for i in range(1, 35):
+        cell.deliver(MarketSnapshot(message_id=f"s{i}", ts_event=i, symbol="A", last_price=1.0))
+    assert cell.checkpoints == expected
+    assert len(cell.journal) == (4 if expected else 34)
+    assert cell.checkpoint_error == ""  # not ready is not a failure: no warning
 
 
 def test_poison_message_is_dead_lettered_after_retry_and_component_keeps_running() -> None:
