@@ -237,49 +237,39 @@ pub struct Records {
     pub events: Vec<OrderEvent>,
 }
 
-impl Sink for Records {
-    #[inline(always)]
-    fn trade(&mut self, trade: Trade) {
-        self.trades.push(trade);
-    }
-
-    #[inline(always)]
-    fn event(&mut self, event: OrderEvent) {
-        self.events.push(event);
-    }
-
-    #[inline(always)]
-    fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
-        self.trades.push(trade);
-        // One capacity check for both (an array's iterator has an exact length).
-        self.events.extend([maker, taker]);
-    }
-}
-
 /// The engine's buffers as a [`Sink`].
 struct Buffers<'a> {
     trades: &'a mut Vec<Trade>,
     events: &'a mut Vec<OrderEvent>,
 }
 
-impl Sink for Buffers<'_> {
-    #[inline(always)]
-    fn trade(&mut self, trade: Trade) {
-        self.trades.push(trade);
-    }
+/// One body for every sink that is a pair of `trades` / `events` vectors, owned or borrowed.
+/// A macro, not a shared generic: routing both through one type (moving the engine's buffers
+/// into a `Records` and back per call) cost the per-call path ~8% (5.8 -> 5.4 M ops/s).
+macro_rules! vec_pair_sink {
+    ($($sink:ty),+) => {$(
+        impl Sink for $sink {
+            #[inline(always)]
+            fn trade(&mut self, trade: Trade) {
+                self.trades.push(trade);
+            }
 
-    #[inline(always)]
-    fn event(&mut self, event: OrderEvent) {
-        self.events.push(event);
-    }
+            #[inline(always)]
+            fn event(&mut self, event: OrderEvent) {
+                self.events.push(event);
+            }
 
-    #[inline(always)]
-    fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
-        self.trades.push(trade);
-        // One capacity check for both (an array's iterator has an exact length).
-        self.events.extend([maker, taker]);
-    }
+            #[inline(always)]
+            fn fill(&mut self, trade: Trade, maker: OrderEvent, taker: OrderEvent) {
+                self.trades.push(trade);
+                // One capacity check for both (an array's iterator has an exact length).
+                self.events.extend([maker, taker]);
+            }
+        }
+    )+};
 }
+
+vec_pair_sink!(Records, Buffers<'_>);
 
 /// The engine: matching state and output buffers.
 #[derive(Debug, Default, Clone)]
