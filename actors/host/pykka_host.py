@@ -126,10 +126,6 @@ class InFlight:
             err, self.error = self.error, None
             return err
 
-    @property
-    def count(self) -> int:
-        return self._n
-
     def wait_idle(self, timeout: float | None = None) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: self._n == 0 or self.error is not None, timeout)

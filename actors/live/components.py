@@ -318,6 +318,18 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+def _order_terms(order: SubmitOrder | AdoptOrder) -> dict[str, str]:
+    """An order's terms as audit columns (a submitted and an adopted order alike)."""
+    return {
+        "side": order.side.value,
+        "order_type": order.order_type.value,
+        "quantity": _fmt(order.quantity),
+        "price": _fmt(order.price),
+        "trigger_price": _fmt(order.trigger_price),
+        "time_in_force": order.time_in_force.value,
+    }
+
+
 class AuditComponent(Component):
     """Writes ``audit.csv`` (see the module docstring); ``broker_prefix`` maps our client order
     id to the broker's (``prefix + id``)."""
@@ -395,14 +407,7 @@ class AuditComponent(Component):
             correlation_id=str(m.correlation_id),
         )
         if isinstance(message, SubmitOrder):
-            row.update(
-                side=message.side.value,
-                order_type=message.order_type.value,
-                quantity=_fmt(message.quantity),
-                price=_fmt(message.price),
-                trigger_price=_fmt(message.trigger_price),
-                time_in_force=message.time_in_force.value,
-            )
+            row.update(_order_terms(message))
             self.open_orders[cid] = {
                 "client_order_id": cid,
                 "symbol": message.symbol,
@@ -414,13 +419,8 @@ class AuditComponent(Component):
         elif isinstance(message, AdoptOrder):
             # restates the order for the next restart's ledger: filled = quantity - remaining
             row.update(
+                _order_terms(message),
                 direction="adopted",
-                side=message.side.value,
-                order_type=message.order_type.value,
-                quantity=_fmt(message.quantity),
-                price=_fmt(message.price),
-                trigger_price=_fmt(message.trigger_price),
-                time_in_force=message.time_in_force.value,
                 venue_order_id=str(message.venue_order_id),
                 remaining=_fmt(message.remaining),
             )

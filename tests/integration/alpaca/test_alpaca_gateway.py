@@ -93,6 +93,14 @@ def _quote(ask: float = 185.1, ask_size: float = 1000, dt: int = 0) -> TapeQuote
     )
 
 
+def _cancel(order: SubmitOrder) -> CancelOrder:
+    """Risk's cancel of ``order``."""
+    return CancelOrder(
+        message_id="risk-c", ts_event=T0, client_order_id=order.client_order_id,
+        strategy_id=STRAT, symbol="AAPL",
+    )  # fmt: skip
+
+
 def test_submit_sends_the_deterministic_client_order_id_and_is_accepted(
     sandbox: AlpacaSandbox, harness: Harness
 ) -> None:
@@ -236,10 +244,7 @@ def test_cancel_and_modify(sandbox: AlpacaSandbox, harness: Harness) -> None:
     (patch,) = sandbox.requests("PATCH")
     # the replacement carries a deterministic client order id: the original's, ".r1"
     assert patch.body == {"qty": 7, "limit_price": 101.0, "client_order_id": "run1-s-1.r1"}
-    cancel = CancelOrder(
-        message_id="risk-c", ts_event=T0, client_order_id=order.client_order_id,
-        strategy_id=STRAT, symbol="AAPL",
-    )  # fmt: skip
+    cancel = _cancel(order)
     (canceled,) = harness.send(cancel)
     assert isinstance(canceled, OrderCanceled)
     (delete,) = sandbox.requests("DELETE")
@@ -255,10 +260,7 @@ def test_cancel_of_a_filled_order_reconciles_instead(
     order = harness.order(3, order_type=OrderType.LIMIT, price=190.0)
     harness.send(order)  # no quote yet: rests
     sandbox.publish(_quote())  # fills at the broker; the stream update is never ingested
-    cancel = CancelOrder(
-        message_id="risk-c", ts_event=T0, client_order_id=order.client_order_id,
-        strategy_id=STRAT, symbol="AAPL",
-    )  # fmt: skip
+    cancel = _cancel(order)
     out = harness.send(cancel)
     assert [type(m).__name__ for m in out] == ["OrderFilled", "OrderRejected"]
     fill, rej = out
@@ -318,10 +320,7 @@ def test_a_long_session_forgets_old_finished_orders_but_never_a_working_one(
         first_fill = next(u for u in updates if u["event"] == "fill")
         h.gateway.ingest(first_fill)
         assert h.drain() == []
-        cancel = CancelOrder(
-            message_id="risk-c", ts_event=T0, client_order_id=resting.client_order_id,
-            strategy_id=STRAT, symbol="AAPL",
-        )  # fmt: skip
+        cancel = _cancel(resting)
         (canceled,) = h.send(cancel)
         assert isinstance(canceled, OrderCanceled)
     finally:

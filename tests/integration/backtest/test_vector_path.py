@@ -16,6 +16,7 @@ from actors.backtest.vectorized import batch_signals, has_batch_signals
 from actors.data.bars import BarSeries, load_demo_bars
 from actors.ids import StrategyId
 from actors.messages import Bar, MarketSnapshot, TimeInForce
+from strategies.base import Strategy
 from strategies.registry import create
 
 STRATEGIES: list[tuple[str, dict[str, Any]]] = [
@@ -28,8 +29,8 @@ STRATEGIES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def _per_bar(name: str, params: dict[str, Any], series: BarSeries) -> list[tuple[int, Any]]:
-    strategy = create(name, params)
+def _per_bar(strategy: Strategy, series: BarSeries) -> list[tuple[int, Any]]:
+    """``strategy``'s signals bar by bar over ``series``, with each signal's bar index."""
     out = []
     for i, row in enumerate(series.to_rows()):
         bar = Bar(
@@ -46,7 +47,7 @@ def test_adapters_emit_exactly_the_strategies_signals(name: str, params: dict[st
     strategy = create(name, params)
     assert has_batch_signals(strategy)
     for series in (load_demo_bars(["AAPL"])["AAPL"], synthetic_minute_bars(5_000, seed=11)):
-        assert batch_signals(strategy, series) == _per_bar(name, params, series)
+        assert batch_signals(strategy, series) == _per_bar(create(name, params), series)
 
 
 @pytest.mark.parametrize(("name", "params"), STRATEGIES)
@@ -85,14 +86,7 @@ def test_a_strategy_class_may_bring_its_own_batch_adapter() -> None:
     strategy = DayLimitSMA(StrategyId("s"), {"fast": 5, "slow": 20})
     assert has_batch_signals(strategy)
     series = load_demo_bars(["IBM"])["IBM"]
-    per_bar = []
-    for i, row in enumerate(series.to_rows()):
-        bar = Bar(
-            ts_event=row.ts, symbol=series.symbol, open=row.open, high=row.high, low=row.low,
-            close=row.close, volume=row.volume,
-        )  # fmt: skip
-        snap = MarketSnapshot(ts_event=row.ts, symbol=series.symbol, last_price=row.close, bar=bar)
-        per_bar.extend((i, sig) for sig in strategy.generate_signals(snap))
+    per_bar = _per_bar(strategy, series)
     fresh = DayLimitSMA(StrategyId("s"), {"fast": 5, "slow": 20})
     assert batch_signals(fresh, series) == per_bar
     assert {s.time_in_force for _, s in per_bar} == {TimeInForce.DAY}

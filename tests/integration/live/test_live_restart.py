@@ -333,9 +333,7 @@ def test_restart_adopts_a_partially_filled_order_and_books_only_the_rest(
     sandbox.set_partial_fills(True)
     first = _limit_engine(sandbox, out)
     try:
-        wait_streams(sandbox)
-        play_and_settle(sandbox, first.engine, n=1)
-        _quote(sandbox, first.engine, ask=97.0, size=4)
+        _rest_and_fill_four(sandbox, first.engine)
     finally:
         assert first.stop() == 0
     [order] = sandbox.orders()
@@ -384,6 +382,13 @@ def _quote(
                               ask_size=size))  # fmt: skip
     sent = len(sandbox.trade_updates_sent) - unseen
     assert engine.wait_for(lambda e: e.stats.updates_processed >= sent, WAIT)
+
+
+def _rest_and_fill_four(sandbox: AlpacaSandbox, engine: LiveTradingEngine) -> None:
+    """One bar: the strategy's limit buy of 10 rests; a quote of 4 at 97.00 fills 4 of it."""
+    wait_streams(sandbox)
+    play_and_settle(sandbox, engine, n=1)
+    _quote(sandbox, engine, ask=97.0, size=4)
 
 
 def _assert_settled(
@@ -523,9 +528,7 @@ def test_restart_adopts_a_modified_order_under_its_replacement_id(
     sandbox.set_partial_fills(True)
     first = _limit_engine(sandbox, out)
     try:
-        wait_streams(sandbox)
-        play_and_settle(sandbox, first.engine, n=1)
-        _quote(sandbox, first.engine, ask=97.0, size=4)
+        _rest_and_fill_four(sandbox, first.engine)
         _quote(sandbox, first.engine, ask=98.0, size=100)  # the market moves away
         with pytest.raises(ValueError, match="quantity must be a finite number > 0"):
             first.engine.modify_order("rest-1", quantity=float("nan"))
