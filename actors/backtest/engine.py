@@ -368,14 +368,7 @@ class BacktestEngine:
                         for i in range(k, j)
                     ]
                     matches = [
-                        MatchBar(
-                            message_id=MessageId(f"match-{i}"),
-                            ts_event=ts,
-                            ts_init=ts,
-                            source="feed",
-                            bar=b,
-                        )
-                        for i, b in enumerate(bars, k)
+                        _fast_match(b, MessageId(f"match-{i}")) for i, b in enumerate(bars, k)
                     ]
                     msgs.extend(matches if open_first else bars)
                     msgs.extend(bars if open_first else matches)
@@ -490,8 +483,7 @@ class BacktestEngine:
         def match(ts: int, i: int, s: int) -> bool:
             sym = symbols[s]
             bar = _fast_bar(ts, sym, opens[i], highs[i], lows[i], closes[i], vols[i], ids())
-            cmd = MatchBar(message_id=ids(), ts_event=ts, ts_init=ts, source="feed", bar=bar)
-            filled = cascade(execution.handle(cmd))
+            filled = cascade(execution.handle(_fast_match(bar, ids())))
             working[s] = venue.has_working(sym)
             return filled
 
