@@ -143,7 +143,7 @@ def test_sigkill_then_restart_loses_no_fill_and_duplicates_no_order(
     assert sandbox.wait_for("data_subscribed", 2, WAIT)
     assert sandbox.wait_for("trading_listening", 2, WAIT)
     assert second.wait_health(lambda h: h.get("status") == "running" and h.get("session") == 2)
-    rec = json.loads((out / "reconcile.json").read_text())
+    rec = _reconciled(out)
     assert rec["session"] == 2
     assert rec["adopted"] == [{"symbol": "AAPL", "quantity": 10.0, "avg_entry_price": 103.0}]
     assert second.health()["positions"][0]["quantity"] == 10.0
@@ -212,7 +212,7 @@ def test_restart_reports_drift_cancels_stale_orders_and_adopts_the_broker(
     cfg = engine_config(sandbox, cancel_open_orders_on_start=True)
     second = EngineThread(LiveTradingEngine(cfg, out_dir=out)).start()
     try:
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         kinds = sorted(d["kind"] for d in rec["drift"])
         assert kinds == ["fills", "open_order", "position"]
         fills = next(d for d in rec["drift"] if d["kind"] == "fills")
@@ -239,6 +239,12 @@ def _limit_engine(sandbox: AlpacaSandbox, out: Path, **trading: Any) -> EngineTh
         sandbox, strategy="live_testkit:RestingLimitBuy", strategy_params=(), **trading
     )
     return EngineThread(LiveTradingEngine(cfg, out_dir=out, strategy_id="rest")).start()
+
+
+def _reconciled(out: Path) -> dict[str, Any]:
+    """The start-up reconciliation record the last session wrote."""
+    record: dict[str, Any] = json.loads((out / "reconcile.json").read_text())
+    return record
 
 
 def _audit(out: Path) -> list[dict[str, str]]:
@@ -274,7 +280,7 @@ def test_restart_adopts_an_open_order_and_books_its_later_fill_once(
     second = _limit_engine(sandbox, out)
     try:
         wait_streams(sandbox, times=2)
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["session"] == 2
         assert rec["canceled"] == []
         assert rec["drift"] == []  # the ledger knew the order as working
@@ -312,7 +318,7 @@ def test_restart_adopts_an_open_order_and_books_its_later_fill_once(
 
     third = _limit_engine(sandbox, out)  # the ledger now agrees with the broker
     try:
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["session"] == 3
         assert rec["drift"] == []
         assert rec["adopted_orders"] == []
@@ -343,7 +349,7 @@ def test_restart_adopts_a_partially_filled_order_and_books_only_the_rest(
     second = _limit_engine(sandbox, out)
     try:
         wait_streams(sandbox, times=2)
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["drift"] == []
         assert rec["adopted"] == [{"symbol": "AAPL", "quantity": 4.0, "avg_entry_price": 97.0}]
         [adopted] = rec["adopted_orders"]
@@ -367,7 +373,7 @@ def test_restart_adopts_a_partially_filled_order_and_books_only_the_rest(
     assert len(sandbox.requests("POST", "/v2/orders")) == 1
     third = _limit_engine(sandbox, out)
     try:
-        assert json.loads((out / "reconcile.json").read_text())["drift"] == []
+        assert _reconciled(out)["drift"] == []
     finally:
         assert third.stop() == 0
 
@@ -415,7 +421,7 @@ def test_restart_cancels_open_orders_when_configured(
     second = _limit_engine(sandbox, out, cancel_open_orders_on_start=True)
     try:
         wait_streams(sandbox, times=2)
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["canceled"] == ["ft-s1-rest-1"]
         assert rec["adopted_orders"] == []
         assert rec["drift"] == []
@@ -450,7 +456,7 @@ def test_sigkill_with_an_open_order_then_restart_adopts_it(
     engines.append(second)
     wait_streams(sandbox, times=2)
     assert second.wait_health(lambda h: h.get("status") == "running" and h.get("session") == 2)
-    rec = json.loads((out / "reconcile.json").read_text())
+    rec = _reconciled(out)
     assert [o["client_order_id"] for o in rec["adopted_orders"]] == ["ft-s1-RestingLimitBuy-1"]
     assert rec["canceled"] == []
     n = 0
@@ -499,7 +505,7 @@ def test_an_order_filling_while_the_restart_reconciles_is_booked_once(
         assert sandbox.orders()[0]["status"] == "filled"
         assert second.engine.wait_for(lambda e: e.status in ("running", "failed"), WAIT)
         assert second.engine.status == "running", second.engine._error
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["adopted_orders"] == []
         assert rec["adopted"] == [
             {"symbol": "AAPL", "quantity": 10.0, "avg_entry_price": RESTING_LIMIT}
@@ -559,7 +565,7 @@ def test_restart_adopts_a_modified_order_under_its_replacement_id(
     second = _limit_engine(sandbox, out)
     try:
         wait_streams(sandbox, times=2)
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["drift"] == []
         [adopted] = rec["adopted_orders"]
         assert adopted["client_order_id"] == "ft-s1-rest-1.r1"
@@ -586,7 +592,7 @@ def test_restart_adopts_a_modified_order_under_its_replacement_id(
     assert len(sandbox.requests("POST", "/v2/orders")) == 1
     third = _limit_engine(sandbox, out)
     try:
-        rec = json.loads((out / "reconcile.json").read_text())
+        rec = _reconciled(out)
         assert rec["drift"] == []
         assert rec["adopted_orders"] == []
         assert rec["adopted"] == [
